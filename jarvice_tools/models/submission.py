@@ -1,0 +1,186 @@
+"""Job submission bodies for /jarvice/batch and /jarvice/submit.
+
+The caller's credentials are not part of these models: the client adds the
+`user` block on the wire, so a submission can be shown, logged or stored
+without a key in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
+
+from jarvice_tools.models.base import RequestModel
+
+__all__ = [
+    "DOCKER_HUB_HOSTS",
+    "ApplicationSpec",
+    "BatchParams",
+    "ContainerSpec",
+    "IdentitySpec",
+    "MachineSpec",
+    "SubmitParams",
+    "VaultSpec",
+    "official_image_fix",
+]
+
+DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
+
+
+def official_image_fix(image: str) -> str | None:
+    """The corrected name of a Docker Hub official image given without the
+    `library/` prefix that JARVICE needs, or None if the name is fine.
+
+    `ubuntu:jammy` -> `library/ubuntu:jammy`; `docker.io/ubuntu` ->
+    `docker.io/library/ubuntu`; `me/tool` and `quay.io/x/y` are fine.
+    """
+    first, slash, rest = image.partition("/")
+    if not slash:
+        return f"library/{image}"
+    if first in DOCKER_HUB_HOSTS and "/" not in rest:
+        return f"{first}/library/{rest}"
+    return None
+
+
+class ContainerSpec(RequestModel):
+    image: str = Field(
+        min_length=1,
+        pattern=r"^\S+$",
+        description=(
+            "Container image, e.g. library/ubuntu:jammy. Docker Hub official "
+            "images need the library/ prefix."
+        ),
+    )
+    jobscript: str = Field(
+        min_length=1,
+        description="Shell commands to run in the container, e.g. 'hostname'.",
+    )
+    pullsecret: SecretStr | None = Field(
+        default=None,
+        description="Base64 docker config.json for a private registry.",
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _library_prefix(cls, image: str) -> str:
+        fixed = official_image_fix(image)
+        if fixed is not None:
+            raise PydanticCustomError(
+                "official_image",
+                "Docker Hub official images need the library/ prefix on "
+                "JARVICE: use {fixed}",
+                {"fixed": fixed},
+            )
+        return image
+
+
+class MachineSpec(RequestModel):
+    type: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Machine type, e.g. n0 or ng4 (see the machines action).",
+    )
+    nodes: int = Field(default=1, ge=1, le=65536, description="How many nodes.")
+
+
+class VaultSpec(RequestModel):
+    name: str = Field(
+        min_length=1, description="Vault to mount as /data, e.g. ephemeral."
+    )
+    readonly: bool = False
+    force: bool = False
+    password: SecretStr | None = Field(
+        default=None, description="Only for encrypted block vaults."
+    )
+    objects: list[str] | None = Field(
+        default=None, description="Object-storage vaults: objects to copy in."
+    )
+
+
+class IdentitySpec(RequestModel):
+    """Replaces the default `nimbix` user inside the job."""
+
+    username: str | None = Field(default=None, min_length=1)
+    group: str | None = Field(default=None, min_length=1)
+    uid: int | None = Field(default=None, ge=1, description="Not 0: root is refused.")
+    gid: int | None = Field(default=None, ge=1)
+
+
+_WALLTIME = Field(
+    default=None,
+    pattern=r"^\d{1,4}:[0-5]\d:[0-5]\d$",
+    description="Maximum run time as HH:MM:SS, e.g. 02:00:00.",
+)
+
+_PRIORITY = Field(
+    default=None,
+    description="normal, high or highest (team payers and admins only).",
+)
+
+
+class _JobOptions(RequestModel):
+    machine: MachineSpec
+    vault: VaultSpec | None = None
+    identity: IdentitySpec | None = None
+    job_label: str | None = Field(
+        default=None, min_length=1, max_length=128, description="A label to find it."
+    )
+    job_project: str | None = Field(
+        default=None, min_length=1, description="Project to bill to."
+    )
+    job_priority: Literal["normal", "high", "highest"] | None = _PRIORITY
+    licenses: str | None = Field(
+        default=None, description="License features, e.g. 'feat:1,feat2:2/60'."
+    )
+    queue: str | None = Field(default=None, min_length=1)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body, secrets included: only the client calls this."""
+        dumped = self.model_dump(mode="python", by_alias=True, exclude_none=True)
+        revealed: dict[str, Any] = _reveal_secrets(dumped)
+        return revealed
+
+
+def _reveal_secrets(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _reveal_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal_secrets(v) for v in value]
+    return value
+
+
+class BatchParams(_JobOptions):
+    """A container and a command to run in it."""
+
+    container: ContainerSpec
+
+
+class ApplicationSpec(RequestModel):
+    command: str = Field(
+        min_length=1,
+        description="The AppDef command to run (a key of the app's commands).",
+    )
+    geometry: str | None = Field(
+        default=None,
+        pattern=r"^\d+x\d+$",
+        description="Desktop size for interactive apps, e.g. 1904x841.",
+    )
+    parameters: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Values for the command's parameters, by parameter key.",
+    )
+    walltime: str | None = _WALLTIME
+    ipaddr: str | None = Field(default=None, description="A service address tag.")
+
+
+class SubmitParams(_JobOptions):
+    """An application from the catalogue, with its command and parameters."""
+
+    app: str = Field(min_length=1, description="Application id, e.g. jarvice-ubuntu.")
+    application: ApplicationSpec
+    staging: bool = False
+    checkedout: bool = False
