@@ -156,7 +156,7 @@ def _bound(value: Any) -> float | None:
 
 def _within(spec: AppParameter, number: float) -> None:
     low, high = _bound(spec.min), _bound(spec.max)
-    if low is not None and number < low or high is not None and number > high:
+    if (low is not None and number < low) or (high is not None and number > high):
         span = f"{_show(low)} to {_show(high)}"
         raise ValueError(f"must be from {span}")
 
