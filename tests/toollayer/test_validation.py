@@ -1,0 +1,168 @@
+"""Every validation rule the JARVICE docs state: bad input names the field,
+says what would be valid, and nothing is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jarvice_tools import JarviceClient, get_action
+from jarvice_tools.errors import InvalidParameters
+from tests.toollayer.support import ScriptedTransport
+
+pytestmark = pytest.mark.anyio
+
+CONTAINER = {"image": "library/ubuntu:jammy", "jobscript": "hostname"}
+MACHINE = {"type": "n0", "nodes": 1}
+
+INVALID: list[tuple[str, dict[str, Any], str, str]] = [
+    ("status", {}, "number", "give the job number"),
+    ("terminate", {}, "number", "give the job number"),
+    ("status", {"number": 12, "name": "x-job_s1"}, "name", "not both"),
+    ("status", {"number": 0}, "number", "greater than or equal to 1"),
+    ("status", {"number": "twelve"}, "number", "valid integer"),
+    ("status", {"name": "has space"}, "name", "pattern"),
+    ("status", {"number": 1, "color": "red"}, "color", "not a parameter"),
+    ("tail", {"number": 1, "lines": -1}, "lines", "greater than or equal to 0"),
+    ("output", {"number": 1, "lines": -5}, "lines", "greater than or equal to 0"),
+    ("signal", {"number": 1, "signal": "SIGTSTP"}, "signal", "SIGTSTP is 20"),
+    ("signal", {"number": 1, "signal": "stop"}, "signal", "SIGSTOP is 19"),
+    ("signal", {"number": 1, "signal": "hup-ish"}, "signal", "integer signal"),
+    ("signal", {"number": 1, "signal": 0}, "signal", "greater than or equal to 1"),
+    ("screenshot", {"number": 1, "width": 0}, "width", "greater than or equal"),
+    ("action", {"number": 1}, "action", "is required"),
+    ("appdef", {}, "name", "is required"),
+    ("vault", {"path": "/"}, "vault", "is required"),
+    ("vault", {"vault": "v", "sort": "x"}, "sort", "must be 'n', 's', 'm'"),
+    ("vault", {"vault": "v", "sort": "s"}, "sort", "needs details=true"),
+    ("vault", {"vault": "v", "sort": "M"}, "sort", "needs details=true"),
+    ("history", {"target": "app", "limit": 0}, "limit", "greater than or equal"),
+    ("pull", {"target": "app"}, "repo", "is required"),
+    ("build", {}, "target", "is required"),
+    ("billing", {"timeperiod": "week"}, "timeperiod", "'last', 'current'"),
+    ("billing", {"timeperiod": "range"}, "startdate", "required when"),
+    (
+        "billing",
+        {"timeperiod": "range", "startdate": "2026-01-01"},
+        "enddate",
+        "required when",
+    ),
+    (
+        "billing",
+        {"timeperiod": "range", "startdate": "2026-02-01", "enddate": "2026-01-01"},
+        "enddate",
+        "not be before startdate",
+    ),
+    (
+        "billing",
+        {"timeperiod": "range", "startdate": "01/02/2026", "enddate": "2026-03-01"},
+        "startdate",
+        "YYYY-MM-DD",
+    ),
+    ("billing", {"startdate": "2026-01-01"}, "timeperiod", "only with"),
+    ("billing", {"statuses": "COMPLETED,RUNNING"}, "statuses.1", "'COMPLETED'"),
+    ("audit", {"category": "jobs"}, "category", "'job'"),
+    ("queues", {"info": "maybe"}, "info", "valid boolean"),
+    ("batch", {"machine": MACHINE}, "container", "is required"),
+    (
+        "batch",
+        {"container": {**CONTAINER, "image": "ubuntu:jammy"}, "machine": MACHINE},
+        "container.image",
+        "use library/ubuntu:jammy",
+    ),
+    (
+        "batch",
+        {"container": {**CONTAINER, "image": "docker.io/ubuntu"}, "machine": MACHINE},
+        "container.image",
+        "use docker.io/library/ubuntu",
+    ),
+    (
+        "batch",
+        {"container": CONTAINER, "machine": {"type": "n0", "nodes": 0}},
+        "machine.nodes",
+        "greater than or equal to 1",
+    ),
+    (
+        "batch",
+        {"container": CONTAINER, "machine": MACHINE, "job_priority": "urgent"},
+        "job_priority",
+        "'normal', 'high' or 'highest'",
+    ),
+    (
+        "batch",
+        {"container": CONTAINER, "machine": MACHINE, "identity": {"uid": 0}},
+        "identity.uid",
+        "greater than or equal to 1",
+    ),
+    (
+        "submit",
+        {
+            "app": "jarvice-ubuntu",
+            "application": {"command": "run", "walltime": "2h"},
+            "machine": MACHINE,
+        },
+        "application.walltime",
+        "pattern",
+    ),
+    (
+        "submit",
+        {"app": "jarvice-ubuntu", "machine": MACHINE},
+        "application",
+        "is required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("action", "raw", "field", "fragment"), INVALID)
+async def test_invalid_input_names_the_field_and_sends_nothing(
+    client: JarviceClient,
+    script: ScriptedTransport,
+    action: str,
+    raw: dict[str, Any],
+    field: str,
+    fragment: str,
+) -> None:
+    with pytest.raises(InvalidParameters) as caught:
+        await client.run(get_action(action), raw)
+
+    fields = [problem.field for problem in caught.value.problems]
+    assert field in fields
+    assert fragment in str(caught.value)
+    assert "Nothing was sent to JARVICE" in str(caught.value)
+    assert script.requests == []
+
+
+VALID: list[tuple[str, dict[str, Any]]] = [
+    ("status", {"number": 123065}),
+    ("status", {"name": "20230901131135-NNW6B-jarvice-batch-me_s1"}),
+    ("tail", {"number": 1, "lines": 0}),
+    ("signal", {"number": 1, "signal": "18"}),
+    ("vault", {"vault": "v", "sort": "N"}),
+    ("vault", {"vault": "v", "sort": "S", "details": True}),
+    ("billing", {"timeperiod": "last", "statuses": ["COMPLETED", "TERMINATED"]}),
+    (
+        "billing",
+        {"timeperiod": "range", "startdate": "2026-01-01", "enddate": "2026-01-01"},
+    ),
+    ("batch", {"container": {**CONTAINER, "image": "me/tool:1"}, "machine": MACHINE}),
+    ("batch", {"container": {**CONTAINER, "image": "quay.io/x/y"}, "machine": MACHINE}),
+]
+
+
+@pytest.mark.parametrize(("action", "raw"), VALID)
+def test_valid_input_is_accepted(action: str, raw: dict[str, Any]) -> None:
+    get_action(action).parse(raw)
+
+
+def test_a_secret_typed_in_a_bad_field_is_not_echoed() -> None:
+    secret = "pullsecret-value-that-must-not-leak"
+    raw = {
+        "container": {"image": "ubuntu", "jobscript": "x", "pullsecret": secret},
+        "machine": {"type": "n0", "nodes": "lots"},
+    }
+    with pytest.raises(InvalidParameters) as caught:
+        get_action("batch").parse(raw)
+
+    assert secret not in str(caught.value)
+    assert secret not in repr(caught.value.problems)
