@@ -1,0 +1,84 @@
+"""Shared pytest fixtures. Each engineer keeps to their own delimited section."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------
+# Store databases (owner: slack). `database_url` yields a fresh, empty
+# database URL (a DATABASE_URL value), once on SQLite and once on PostgreSQL.
+# PostgreSQL runs against JARVICE_TOOLS_POSTGRES_URL (default: the local
+# server, user postgres, trust auth): each test gets a throwaway database,
+# dropped afterwards. Without a reachable server the PostgreSQL cases skip,
+# unless JARVICE_TOOLS_REQUIRE_POSTGRES is set (CI), where they fail.
+# ---------------------------------------------------------------------------
+import functools
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "JARVICE_TOOLS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@functools.cache
+def _postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used here, or None when it can."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"no PostgreSQL server at {POSTGRES_ADMIN_URL} ({first})"
+    return None
+
+
+def require_postgres() -> None:
+    """Skip (or, with JARVICE_TOOLS_REQUIRE_POSTGRES set, fail) the current
+    test when PostgreSQL is not reachable."""
+    problem = _postgres_problem()
+    if problem is None:
+        return
+    if os.environ.get("JARVICE_TOOLS_REQUIRE_POSTGRES"):
+        pytest.fail(f"{problem}, and JARVICE_TOOLS_REQUIRE_POSTGRES is set")
+    pytest.skip(f"{problem}; set JARVICE_TOOLS_REQUIRE_POSTGRES=1 to make this fail")
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database (postgresql+psycopg:// URL)."""
+    require_postgres()
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"jt_test_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_ADMIN_URL).set(
+        drivername="postgresql+psycopg", database=name
+    )
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_database_url")
+    return url
+
+
+# --- end of section: store databases ----------------------------------------
