@@ -1,0 +1,70 @@
+"""The ``jarvice-sandbox`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from ._server import SandboxServer
+
+logger = logging.getLogger("jarvice_tools.sandbox")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jarvice-sandbox",
+        description="A local JARVICE-compatible API server with simulated jobs.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port", type=int, default=8642, help="port (0: any free port)"
+    )
+    parser.add_argument(
+        "--control", action="store_true", help="enable the /_sandbox/ test-control API"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="SECONDS",
+        help="delay every API reply by this many seconds",
+    )  # fmt: skip
+    parser.add_argument(
+        "--accounts",
+        action="store_true",
+        help="print the seeded accounts as JSON and exit",
+    )
+    return parser
+
+
+async def _serve(server: SandboxServer) -> None:
+    async with server:
+        logger.info(
+            "JARVICE sandbox listening on %s (API at %s/jarvice/...); "
+            "run `jarvice-sandbox --accounts` for usernames and API keys",
+            server.url, server.url,
+        )  # fmt: skip
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    server = SandboxServer(
+        host=args.host, port=args.port, clock="real", control=args.control,
+        latency=args.latency,
+    )  # fmt: skip
+    if args.accounts:
+        sys.stdout.write(json.dumps(server.accounts_json(), indent=4) + "\n")
+        return 0
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
+    )
+    try:
+        asyncio.run(_serve(server))
+    except KeyboardInterrupt:
+        logger.info("JARVICE sandbox stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Replies as JARVICE sends them: 4-space JSON without a trailing newline,
+bare content types, errors as ``{"error": message}``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+JSON = "application/json"
+TEXT = "text/plain"
+PNG = "image/png"
+CSV = "text/csv"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, indent=4).encode()
+
+
+def json_reply(value: Any, status: int = 200) -> Reply:
+    return Reply(status, dumps(value), JSON)
+
+
+def error_reply(status: int, message: str) -> Reply:
+    return json_reply({"error": message}, status)
+
+
+def text_reply(lines: list[str], content_type: str = TEXT) -> Reply:
+    text = "".join(f"{line}\n" for line in lines)
+    return Reply(200, text.encode(), content_type)
+
+
+class ApiError(Exception):
+    """A refusal: becomes ``{"error": message}`` with this HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Params:
+    """Request parameters (query and form merged) with typed getters.
+
+    An empty value counts as missing. Bad values raise a 400 ``ApiError``.
+    """
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+
+    def raw(self, name: str) -> str | None:
+        value = self._values.get(name)
+        return value if value not in (None, "") else None
+
+    def required(self, name: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            raise ApiError(400, f"Required parameter(s) missing: {name}")
+        return value
+
+    def integer(
+        self, name: str, default: int | None = None, *, low: int = 0
+    ) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if number < low:
+            raise ApiError(
+                400, f"Invalid parameter(s): {name} must be an integer >= {low}"
+            )
+        return number
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() in ("true", "1", "yes", "on"):
+            return True
+        if value.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ApiError(400, f"Invalid parameter(s): {name} must be true or false")
+
+    def listed(self, name: str) -> list[str]:
+        value = self.raw(name)
+        return (
+            [item.strip() for item in value.split(",") if item.strip()] if value else []
+        )
