@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from jarvice_tools.sandbox import SandboxServer
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "JARVICE_TOOLS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -82,3 +84,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 # --- end of section: store databases ----------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Sandbox (owner: sandbox). `sandbox` yields a started SandboxServer with a
+# manual clock and the /_sandbox/ control surface, fresh for every test:
+# start-up takes a few milliseconds (measured 2-5 ms), so no server is
+# shared. `anyio_backend` runs `pytest.mark.anyio` tests on asyncio.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A started sandbox on a free port: manual clock, control surface on."""
+    with SandboxServer(clock="manual", control=True) as server:
+        yield server
+
+
+# --- end of section: sandbox -------------------------------------------------

@@ -380,9 +380,9 @@ def _check_value(key: str, definition: JsonDict, value: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise AppDefError(f"{where} must be a string")
-    if kind in ("FILE", "UPLOAD"):
+    if kind == "FILE":
         _check_filter(where, definition, value)
-    if kind == "UPLOAD":
+    if kind == "UPLOAD":  # the value is the file's content, not its name
         limit = _as_int(definition.get("size"))
         if limit is not None and len(value) > limit:
             raise AppDefError(f"{where} is larger than {limit} bytes")

@@ -214,7 +214,8 @@ def history(call: Call) -> Reply:
         return text_reply([])
     now = call.now
     events = [e for e in call.world.history if e.target == target and e.time <= now]
-    events.sort(key=lambda e: e.time, reverse=True)
+    order = {id(e): i for i, e in enumerate(events)}  # later wins a tie
+    events.sort(key=lambda e: (e.time, order[id(e)]), reverse=True)
 
     def when(event: Event) -> str:
         if relative:

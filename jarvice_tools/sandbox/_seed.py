@@ -263,7 +263,7 @@ APPS: tuple[AppSeed, ...] = (
             "licensed": True,
             "appdefversion": 1,
             "classifications": ["Development"],
-            "machines": ["n*"],
+            "machines": ["n[0-9]*"],
             "vault-types": ["FILE", "NONE"],
             "commands": {
                 "run": {
@@ -348,7 +348,7 @@ APPS: tuple[AppSeed, ...] = (
             "licensed": False,
             "appdefversion": 1,
             "classifications": ["Uncategorized"],
-            "machines": ["n*"],
+            "machines": ["n[0-9]*"],
             "vault-types": ["FILE", "BLOCK"],
             "commands": {
                 "Run": {
@@ -477,7 +477,7 @@ def job_seeds(last_month_ago: int) -> list[JobSeed]:
         user = account.username
         seeds += [
             JobSeed(user, "jarvice-batch", "Batch", "COMPLETED",
-                    last_month_ago, 4, 17, _OK_OUTPUT, 0, label="nightly-report",
+                    last_month_ago, 4, 1260, _OK_OUTPUT, 0, label="nightly-report",
                     jobscript="python3 /data/scripts/report.py"),
             JobSeed(user, "jarvice-batch", "Batch", "COMPLETED WITH ERROR",
                     5 * HOUR, 6, 42, _ERROR_OUTPUT, 1, machine="n1",

@@ -1,0 +1,89 @@
+"""Small helpers for calling the sandbox with raw httpx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from jarvice_tools.sandbox import SandboxServer
+
+
+def creds(server: SandboxServer, username: str = "alice") -> dict[str, str]:
+    return {"username": username, "apikey": server.account(username).apikey}
+
+
+def get(
+    server: SandboxServer, endpoint: str, username: str | None = "alice", **params: Any
+) -> httpx.Response:
+    query = {**(creds(server, username) if username else {}), **params}
+    return httpx.get(f"{server.url}/jarvice/{endpoint}", params=query, timeout=10)
+
+
+def post_json(
+    server: SandboxServer, endpoint: str, body: Any, **headers: str
+) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/jarvice/{endpoint}",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", **headers},
+        timeout=10,
+    )
+
+
+def batch_body(
+    server: SandboxServer,
+    script: str = "hostname",
+    username: str = "alice",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "container": {"image": "library/ubuntu:jammy", "jobscript": script},
+        "machine": {"type": "n0", "nodes": 1},
+        "user": creds(server, username),
+        **extra,
+    }
+
+
+def submit_batch(server: SandboxServer, script: str = "hostname", **extra: Any) -> int:
+    response = post_json(server, "batch", batch_body(server, script, **extra))
+    assert response.status_code == 200, response.text
+    number = response.json()["number"]
+    assert isinstance(number, int)
+    return number
+
+
+def submit_app(
+    server: SandboxServer,
+    app: str,
+    command: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    username: str = "alice",
+    machine: str = "n1",
+    **extra: Any,
+) -> httpx.Response:
+    body = {
+        "app": app,
+        "application": {"command": command, "parameters": parameters or {}},
+        "machine": {"type": machine, "nodes": 1},
+        "user": creds(server, username),
+        **extra,
+    }
+    return post_json(server, "submit", body)
+
+
+def status_of(
+    server: SandboxServer, number: int, username: str = "alice"
+) -> dict[str, Any]:
+    response = get(server, "status", username, number=number)
+    assert response.status_code == 200, response.text
+    entry: dict[str, Any] = response.json()[str(number)]
+    return entry
+
+
+def error_of(response: httpx.Response) -> str:
+    assert response.headers["content-type"] == "application/json"
+    message: str = response.json()["error"]
+    return message

@@ -1,0 +1,194 @@
+"""Wire format: JSON layout, content types, credentials, methods."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from jarvice_tools.sandbox import SandboxServer
+
+from .helpers import batch_body, creds, error_of, get, post_json
+
+ALL_QUERY_ENDPOINTS = [
+    "jobs",
+    "teamjobs",
+    "status",
+    "metrics",
+    "output",
+    "screenshot",
+    "tail",
+    "connect",
+    "info",
+    "signal",
+    "action",
+    "shutdown",
+    "terminate",
+    "appdef",
+    "teamusers",
+    "machines",
+    "vault",
+    "projects",
+    "billing",
+    "audit",
+    "queues",
+    "history",
+    "pull",
+    "build",
+]
+
+
+def test_json_is_indented_by_four_spaces_without_trailing_newline(
+    sandbox: SandboxServer,
+) -> None:
+    response = get(sandbox, "queues")
+
+    assert response.headers["content-type"] == "application/json"
+    assert response.text == json.dumps(response.json(), indent=4)
+    assert not response.text.endswith("\n")
+
+
+def test_live_and_ready_need_no_credentials(sandbox: SandboxServer) -> None:
+    live = get(sandbox, "live", None)
+    ready = get(sandbox, "ready", None)
+
+    assert live.status_code == 200
+    assert live.json() == {"status": "OK"}
+    assert ready.json()["status"] == "OK"
+    assert "version" in ready.json()
+
+
+@pytest.mark.parametrize("endpoint", ALL_QUERY_ENDPOINTS)
+def test_missing_credentials_are_a_400(sandbox: SandboxServer, endpoint: str) -> None:
+    response = get(sandbox, endpoint, None, name="x", number=1)
+
+    assert response.status_code == 400
+    assert "missing" in error_of(response)
+
+
+@pytest.mark.parametrize("endpoint", ALL_QUERY_ENDPOINTS)
+def test_a_wrong_apikey_is_a_401(sandbox: SandboxServer, endpoint: str) -> None:
+    response = httpx.get(
+        f"{sandbox.url}/jarvice/{endpoint}",
+        params={"username": "alice", "apikey": "0" * 40, "number": 1},
+    )
+
+    assert response.status_code == 401
+    assert error_of(response) == "Unauthorized"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"username": "alice"}, {"apikey": "0" * 40}],
+    ids=["no apikey", "no username"],
+)
+def test_half_credentials_are_a_400(
+    sandbox: SandboxServer, params: dict[str, str]
+) -> None:
+    response = httpx.get(f"{sandbox.url}/jarvice/jobs", params=params)
+
+    assert response.status_code == 400
+
+
+def test_unknown_user_is_a_401(sandbox: SandboxServer) -> None:
+    params = {"username": "mallory", "apikey": sandbox.account("alice").apikey}
+
+    assert httpx.get(f"{sandbox.url}/jarvice/jobs", params=params).status_code == 401
+
+
+def test_post_with_a_form_body_works_like_get(sandbox: SandboxServer) -> None:
+    by_get = get(sandbox, "status", number=123001)
+    by_form = httpx.post(
+        f"{sandbox.url}/jarvice/status", data={**creds(sandbox), "number": "123001"}
+    )
+
+    assert by_form.status_code == 200
+    assert by_form.json() == by_get.json()
+
+
+def test_post_with_query_parameters_works_like_get(sandbox: SandboxServer) -> None:
+    response = httpx.post(
+        f"{sandbox.url}/jarvice/status", params={**creds(sandbox), "number": "123001"}
+    )
+
+    assert response.status_code == 200
+    assert "123001" in response.json()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/x-www-form-urlencoded", "text/plain", None],
+)
+def test_batch_reads_json_whatever_the_content_type(
+    sandbox: SandboxServer, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = httpx.post(
+        f"{sandbox.url}/jarvice/batch",
+        content=json.dumps(batch_body(sandbox)),
+        headers=headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"name", "number"}
+
+
+@pytest.mark.parametrize("endpoint", ["submit", "batch", "validate"])
+def test_json_body_endpoints_are_post_only(
+    sandbox: SandboxServer, endpoint: str
+) -> None:
+    response = get(sandbox, endpoint)
+
+    assert response.status_code == 405
+    assert "POST" in error_of(response)
+
+
+@pytest.mark.parametrize("endpoint", ["submit", "batch"])
+def test_a_body_that_is_not_json_is_a_400(
+    sandbox: SandboxServer, endpoint: str
+) -> None:
+    response = httpx.post(
+        f"{sandbox.url}/jarvice/{endpoint}", content=b"username=alice"
+    )
+
+    assert response.status_code == 400
+    assert error_of(response).startswith("Missing or Malformed API Syntax")
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [
+        (None, 400),
+        ({"username": "alice"}, 400),
+        ({"username": "alice", "apikey": "f" * 40}, 401),
+    ],
+)
+def test_submit_credentials_come_from_the_body(
+    sandbox: SandboxServer, user: dict[str, str] | None, status: int
+) -> None:
+    body = batch_body(sandbox)
+    del body["user"]
+    if user is not None:
+        body["user"] = user
+
+    assert post_json(sandbox, "batch", body).status_code == status
+
+
+def test_unknown_endpoint_is_a_json_404(sandbox: SandboxServer) -> None:
+    response = get(sandbox, "nonsense")
+
+    assert response.status_code == 404
+    assert error_of(response) == "Not Found"
+
+
+def test_the_api_is_also_served_under_an_api_prefix(sandbox: SandboxServer) -> None:
+    response = httpx.get(f"{sandbox.url}/api/jarvice/live")
+
+    assert response.json() == {"status": "OK"}
+
+
+def test_other_methods_are_refused(sandbox: SandboxServer) -> None:
+    response = httpx.delete(f"{sandbox.url}/jarvice/jobs")
+
+    assert response.status_code == 405
