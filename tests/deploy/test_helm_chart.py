@@ -1,0 +1,264 @@
+"""The Helm chart, checked with Helm's own Go SDK (lint, render, schema) and
+the Kubernetes API schemas; what each shape must contain is asserted on the
+rendered objects. checkov scans the same renders in CI (deploy/ci.sh)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import helm_python as helm
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from tests.deploy.support import CHART, DEPLOY, env_of, load_script, load_yaml
+
+render = load_script(DEPLOY / "helm" / "render.py")
+lint, manifests, scenarios = render.lint, render.manifests, render.scenarios
+
+KUBERNETES_VERSION = "1.30.0"
+SCENARIOS = scenarios()
+SCHEMA = json.loads((CHART / "values.schema.json").read_text())
+DEFAULTS = load_yaml(CHART / "values.yaml")
+
+
+def merged(overrides: dict[str, Any]) -> dict[str, Any]:
+    """values.yaml with `overrides` merged in, as Helm merges them."""
+    return deep_merge(DEFAULTS, overrides)
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        o["metadata"]["labels"]["app.kubernetes.io/component"]: o
+        for o in objects
+        if o["kind"] == kind
+    }
+
+
+def container(deployment: dict[str, Any]) -> dict[str, Any]:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict[str, Any]]]:
+    return {name: manifests(values) for name, values in SCENARIOS.items()}
+
+
+def test_ci_scenarios_cover_both_slack_modes_and_mcp_alone() -> None:
+    assert set(SCENARIOS) == {"socket", "http-ingress", "mcp-only"}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_helm_lint_strict_reports_no_errors_or_warnings(name: str) -> None:
+    report = lint(SCENARIOS[name])
+    assert report["errors"] == []
+    # Severity 1 is INFO (only "icon is recommended"); 2 WARNING, 3 ERROR.
+    assert [m for m in report["messages"] if m["severity"] > 1] == []
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_rendered_object_is_valid_kubernetes(
+    name: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    for obj in rendered[name]:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_ci_scenarios_are_valid_against_the_values_schema(name: str) -> None:
+    jsonschema.validate(merged(SCENARIOS[name]), SCHEMA)
+
+
+def test_values_schema_is_a_valid_draft7_schema() -> None:
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+
+
+def test_every_values_key_is_described_in_the_schema() -> None:
+    def walk(values: dict[str, Any], schema: dict[str, Any], at: str) -> None:
+        props = schema.get("properties", {})
+        for key, value in values.items():
+            assert key in props, f"{at}{key} is not in values.schema.json"
+            sub = props[key]
+            if "$ref" in sub:
+                sub = SCHEMA["$defs"][sub["$ref"].rsplit("/", 1)[1]]
+            assert (
+                sub.get("description")
+                or "$ref" in props[key]
+                or (sub.get("type") == "object")
+            ), f"{at}{key} has no description in values.schema.json"
+            if isinstance(value, dict) and sub.get("additionalProperties") is False:
+                walk(value, sub, f"{at}{key}.")
+
+    walk(DEFAULTS, SCHEMA, "")
+
+
+BAD_VALUES = [
+    ({"slack": {"secret": {"name": ""}}}, "/slack/secret/name"),
+    ({"mcp": {"secret": {"name": ""}}}, "/mcp/secret/name"),
+    ({"slack": {"mode": "webhook"}}, "/slack/mode"),
+    ({"slack": {"replicas": 0}}, "/slack/replicas"),
+    ({"slack": {"adminUsers": ["alice"]}}, "/slack/adminUsers/0"),
+    ({"slack": {"secret": {"keys": {"SLACK_APP_TOKEN": ""}}}}, "SLACK_APP_TOKEN"),
+    ({"image": {"tag": "latest"}}, "/image/tag"),
+    ({"image": {"digest": "sha256:abc"}}, "/image/digest"),
+    ({"jarvice": {"apiUrl": "cloud.nimbix.net"}}, "/jarvice/apiUrl"),
+    ({"mcp": {"toolsets": ["jobs", "billing"]}}, "/mcp/toolsets/1"),
+    ({"mcp": {"replicas": "two"}}, "/mcp/replicas"),
+    ({"mcp": {"extraArgs": ["rm -rf /"]}}, "/mcp/extraArgs/0"),
+    ({"slack": {"ingress": {"enabled": True}}}, "/slack/ingress/host"),
+    ({"slack": {"secretName": "oops"}}, "secretName"),
+    ({"podSecurityContext": {"runAsNonRoot": False}}, "/podSecurityContext"),
+]
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def test_default_values_alone_are_refused_until_secrets_are_named() -> None:
+    with pytest.raises(helm.HelmValuesError) as refused:
+        manifests(None)
+    assert "/slack/secret/name" in str(refused.value)
+    assert "/mcp/secret/name" in str(refused.value)
+
+
+@pytest.mark.parametrize(("overrides", "where"), BAD_VALUES)
+def test_bad_values_are_refused_naming_the_field(
+    overrides: dict[str, Any], where: str
+) -> None:
+    values = deep_merge(SCENARIOS["socket"], overrides)
+    with pytest.raises(helm.HelmValuesError) as refused:
+        manifests(values)
+    assert where in str(refused.value)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(merged(values), SCHEMA)
+
+
+def test_socket_mode_wires_the_app_token_and_no_ingress(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    objects = rendered["socket"]
+    env = env_of(container(by_kind(objects, "Deployment")["slack"]))
+    secret_refs = {
+        name: ref["secretKeyRef"]
+        for name, ref in env.items()
+        if isinstance(ref, dict) and "secretKeyRef" in ref
+    }
+    assert set(secret_refs) == {
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "JARVICE_TOOLS_ENCRYPTION_KEY",
+        "DATABASE_URL",
+    }
+    assert {ref["name"] for ref in secret_refs.values()} == {"jarvice-slack"}
+    assert "Ingress" not in {o["kind"] for o in objects}
+
+
+def test_http_mode_serves_slack_events_through_a_tls_ingress(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    objects = rendered["http-ingress"]
+    env = env_of(container(by_kind(objects, "Deployment")["slack"]))
+    assert "SLACK_SIGNING_SECRET" in env
+    assert "SLACK_APP_TOKEN" not in env
+    assert env["SLACK_ADMIN_USERS"] == "U0ADMIN01,U0ADMIN02"
+    ingress = by_kind(objects, "Ingress")["slack"]["spec"]
+    (rule,) = ingress["rules"]
+    assert rule["host"] == "slack.jarvice.example.org"
+    assert [p["path"] for p in rule["http"]["paths"]] == ["/slack/events"]
+    assert ingress["tls"][0]["secretName"] == "slack-jarvice-tls"
+    mcp_paths = by_kind(objects, "Ingress")["mcp"]["spec"]["rules"][0]["http"]
+    assert [p["path"] for p in mcp_paths["paths"]] == ["/mcp"]
+
+
+def test_secrets_are_referenced_never_rendered(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    secret_env = {
+        "slack": set(DEFAULTS["slack"]["secret"]["keys"]),
+        "mcp": set(DEFAULTS["mcp"]["secret"]["keys"]),
+    }
+    for objects in rendered.values():
+        assert "Secret" not in {o["kind"] for o in objects}
+        for component, deployment in by_kind(objects, "Deployment").items():
+            env = env_of(container(deployment))
+            for name in secret_env[component] & set(env):
+                assert set(env[name]) == {"secretKeyRef"}, f"{name} is inlined"
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_workload_has_probes_limits_and_a_locked_down_context(
+    name: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    for deployment in by_kind(rendered[name], "Deployment").values():
+        pod = deployment["spec"]["template"]["spec"]
+        main = container(deployment)
+        assert main["livenessProbe"]["httpGet"]["path"] == "/health"
+        assert main["readinessProbe"]["httpGet"]["path"] == "/ready"
+        assert main["resources"]["limits"]["memory"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["automountServiceAccountToken"] is False
+        assert main["securityContext"]["readOnlyRootFilesystem"] is True
+        assert main["securityContext"]["capabilities"]["drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_each_deployment_has_a_pdb_and_a_service_selecting_its_pods(
+    name: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    objects = rendered[name]
+    deployments = by_kind(objects, "Deployment")
+    pdbs = by_kind(objects, "PodDisruptionBudget")
+    services = by_kind(objects, "Service")
+    assert set(pdbs) == set(deployments) == set(services)
+    for component, deployment in deployments.items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        for selector in (
+            pdbs[component]["spec"]["selector"]["matchLabels"],
+            services[component]["spec"]["selector"],
+        ):
+            assert selector.items() <= labels.items()
+        assert (
+            pdbs[component]["spec"]["minAvailable"] < deployment["spec"]["replicas"]
+            or deployment["spec"]["replicas"] == 1
+        )
+
+
+def test_mcp_flags_follow_the_values(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    default = container(by_kind(rendered["socket"], "Deployment")["mcp"])["args"]
+    assert default[:7] == [
+        "jarvice-mcp",
+        "--transport",
+        "http",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]
+    assert "--read-only" not in default
+    pinned = container(by_kind(rendered["http-ingress"], "Deployment")["mcp"])
+    assert pinned["args"][7:] == ["--read-only", "--toolsets", "jobs,machines"]
+    assert pinned["image"].endswith("@sha256:" + "0123456789abcdef" * 4)
+
+
+def test_migrations_run_as_a_pre_upgrade_hook_with_only_the_database_url(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    (job,) = [o for o in rendered["socket"] if o["kind"] == "Job"]
+    hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
+    assert set(hooks) == {"pre-install", "pre-upgrade"}
+    main = job["spec"]["template"]["spec"]["containers"][0]
+    assert main["args"] == ["python", "-m", "slack_bot.store", "upgrade"]
+    assert set(env_of(main)) == {"DATABASE_URL"}
+    assert not [o for o in rendered["mcp-only"] if o["kind"] == "Job"]
