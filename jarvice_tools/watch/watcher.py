@@ -208,16 +208,26 @@ class Watcher:
         """Poll forever (or `cycles` times), handing each cycle to `on_cycle`."""
         done = 0
         while cycles is None or done < cycles:
-            cycle = await self.poll()
             try:
-                await on_cycle(cycle)
+                cycle = await self.poll()
             except Exception:
-                logger.exception("recording a poll failed; its events will recur")
+                logger.exception("a poll failed unexpectedly; trying again later")
+                self._health.failures += 1
             else:
-                self.accept(cycle)
+                await self._hand_over(cycle, on_cycle)
             done += 1
             if cycles is None or done < cycles:
                 await anyio.sleep(self.next_delay())
+
+    async def _hand_over(
+        self, cycle: Cycle, on_cycle: Callable[[Cycle], Awaitable[None]]
+    ) -> None:
+        try:
+            await on_cycle(cycle)
+        except Exception:
+            logger.exception("recording a poll failed; its events will recur")
+        else:
+            self.accept(cycle)
 
     # One poll.
 

@@ -1,0 +1,353 @@
+"""The watcher against the sandbox: transitions, call counts, faults, state."""
+
+from __future__ import annotations
+
+import pytest
+
+from jarvice_tools import Caller, Credentials, JarviceClient
+from jarvice_tools.sandbox import SandboxServer
+from jarvice_tools.watch import (
+    Cycle,
+    EventKind,
+    StaticUsers,
+    WatchedUser,
+    Watcher,
+    WatchState,
+)
+from tests.watch.support import caller_for, calls, kinds, submit
+
+pytestmark = pytest.mark.anyio
+
+QUEUED, STARTED, FINISHED = EventKind.QUEUED, EventKind.STARTED, EventKind.FINISHED
+
+
+def users(sandbox: SandboxServer, *names: str, team: bool = False) -> StaticUsers:
+    return StaticUsers(
+        tuple(WatchedUser(caller_for(sandbox, name), team=team) for name in names)
+    )
+
+
+def bobs_desktop(sandbox: SandboxServer) -> int:
+    running = [j for j in sandbox.jobs_of("bob") if j.status == "PROCESSING STARTING"]
+    assert len(running) == 1
+    return running[0].number
+
+
+async def step(watcher: Watcher) -> Cycle:
+    cycle = await watcher.poll()
+    watcher.accept(cycle)
+    return cycle
+
+
+async def test_a_job_is_reported_queued_started_and_finished_once(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    assert (await step(watcher)).events == ()
+
+    number = await submit(client, sandbox, "alice", "echo hello; sleep 20")
+    assert kinds(await step(watcher)) == [(QUEUED, number, "SUBMITTED")]
+    sandbox.advance(6)
+    assert kinds(await step(watcher)) == [(STARTED, number, "PROCESSING STARTING")]
+    sandbox.advance(30)
+    finished = await step(watcher)
+    assert kinds(finished) == [(FINISHED, number, "COMPLETED")]
+    assert kinds(await step(watcher)) == []
+
+    event = finished.events[0]
+    assert event.previous == "PROCESSING STARTING"
+    assert event.owner == "alice"
+    assert event.job.job_walltime is not None
+    assert event.job.job_mc_name == "n0"
+    assert event.job.job_end_time > event.job.job_start_time > 0
+    assert calls(sandbox) == {"jobs": 4, "status": 1}
+
+
+async def test_jobs_running_when_watching_begins_are_a_baseline_not_news(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    desktop = bobs_desktop(sandbox)
+    watcher = Watcher(client, users(sandbox, "bob"), clock=sandbox.now)
+    assert (await step(watcher)).events == ()
+    assert desktop in watcher.state.jobs
+
+    sandbox.set_status(desktop, "TERMINATED")
+    assert kinds(await step(watcher)) == [(FINISHED, desktop, "TERMINATED")]
+
+
+async def test_a_job_that_ends_between_two_polls_is_news_only_if_watched_by_number(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    await step(watcher)
+    quick = await submit(client, sandbox, "alice", "hostname")
+    named = await submit(client, sandbox, "alice", "false")
+    sandbox.advance(60)
+
+    assert kinds(await step(watcher)) == []
+
+    source = StaticUsers((WatchedUser(caller_for(sandbox, "alice"), jobs={named}),))
+    explicit = Watcher(client, source, clock=sandbox.now, state=watcher.state)
+    sandbox.clear_requests()
+    cycle = await step(explicit)
+    assert kinds(cycle) == [(FINISHED, named, "COMPLETED WITH ERROR")]
+    assert cycle.events[0].job.job_name.endswith("alice_s1")
+    assert quick not in explicit.state.jobs
+    assert kinds(await step(explicit)) == []
+    assert calls(sandbox) == {"jobs": 2, "status": 1}
+
+
+@pytest.mark.parametrize(
+    "forced", ["COMPLETED", "COMPLETED WITH ERROR", "TERMINATED", "CANCELED"]
+)
+async def test_each_forced_final_status_is_reported_as_it_is(
+    sandbox: SandboxServer, client: JarviceClient, forced: str
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    await step(watcher)
+    number = await submit(client, sandbox, "alice", "sleep 40")
+    await step(watcher)
+
+    sandbox.set_status(number, forced)
+    cycle = await step(watcher)
+    assert kinds(cycle) == [(FINISHED, number, forced)]
+    assert cycle.events[0].previous == "SUBMITTED"
+
+
+async def test_calls_per_poll_are_users_plus_finished_jobs(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice", "dave"), clock=sandbox.now)
+    await step(watcher)
+    jobs = [await submit(client, sandbox, "alice", "sleep 40") for _ in range(8)]
+    jobs += [await submit(client, sandbox, "dave", "sleep 40") for _ in range(7)]
+    await step(watcher)
+    sandbox.advance(6)
+    await step(watcher)
+    sandbox.clear_requests()
+
+    quiet = await step(watcher)
+    assert quiet.calls.total == 2
+    assert calls(sandbox) == {"jobs": 2}
+
+    for number in jobs[:3] + jobs[-1:]:
+        sandbox.set_status(number, "COMPLETED")
+    sandbox.clear_requests()
+    busy = await step(watcher)
+    assert len(busy.events) == 4
+    assert calls(sandbox) == {"jobs": 2, "status": 4}
+    assert busy.calls.total == 6
+
+
+async def test_a_team_admin_covers_the_team_in_one_call(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    source = StaticUsers(
+        (
+            WatchedUser(caller_for(sandbox, "carol"), team=True),
+            WatchedUser(caller_for(sandbox, "alice")),
+            WatchedUser(caller_for(sandbox, "bob")),
+        )
+    )
+    watcher = Watcher(client, source, clock=sandbox.now)
+    first = await step(watcher)
+    assert calls(sandbox) == {"teamusers": 1, "teamjobs": 1}
+    assert first.calls.team_lookups == 1
+
+    alice_job = await submit(client, sandbox, "alice", "sleep 40")
+    carol_job = await submit(client, sandbox, "carol", "sleep 40")
+    cycle = await step(watcher)
+    assert kinds(cycle) == [
+        (QUEUED, alice_job, "SUBMITTED"),
+        (QUEUED, carol_job, "SUBMITTED"),
+    ]
+    assert {e.owner for e in cycle.events} == {"alice", "carol"}
+    assert calls(sandbox) == {"teamjobs": 1}
+
+    sandbox.set_status(alice_job, "COMPLETED WITH ERROR")
+    sandbox.clear_requests()
+    done = await step(watcher)
+    assert kinds(done) == [(FINISHED, alice_job, "COMPLETED WITH ERROR")]
+    assert [(r.endpoint, r.username) for r in sandbox.requests] == [
+        ("teamjobs", "carol"),
+        ("status", "alice"),
+    ]
+
+
+async def test_team_jobs_of_members_without_credentials_end_through_the_team_list(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    desktop = bobs_desktop(sandbox)
+    watcher = Watcher(client, users(sandbox, "carol", team=True), clock=sandbox.now)
+    await step(watcher)
+    sandbox.set_status(desktop, "COMPLETED")
+    sandbox.clear_requests()
+
+    cycle = await step(watcher)
+    assert kinds(cycle) == [(FINISHED, desktop, "COMPLETED")]
+    assert cycle.events[0].owner == "bob"
+    assert [(r.endpoint, r.params.get("completed")) for r in sandbox.requests] == [
+        ("teamjobs", None),
+        ("teamjobs", "true"),
+    ]
+
+
+async def test_a_team_watch_narrowed_to_one_member_ignores_the_others(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    narrowed = WatchedUser(caller_for(sandbox, "carol"), team=True, owners={"bob"})
+    watcher = Watcher(client, StaticUsers((narrowed,)), clock=sandbox.now)
+    await step(watcher)
+    await submit(client, sandbox, "alice", "sleep 40")
+    bobs = await submit(client, sandbox, "bob", "sleep 40")
+    assert kinds(await step(watcher)) == [(QUEUED, bobs, "SUBMITTED")]
+
+
+async def test_a_user_who_is_not_a_team_admin_is_watched_alone(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice", team=True), clock=sandbox.now)
+    await step(watcher)
+    assert calls(sandbox) == {"teamusers": 1, "jobs": 1}
+    sandbox.clear_requests()
+    await step(watcher)
+    assert calls(sandbox) == {"jobs": 1}
+
+
+async def test_when_jarvice_fails_the_poll_is_abandoned_and_the_next_waits_longer(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice", "dave"), clock=sandbox.now)
+    watcher.interval = 10.0
+    await step(watcher)
+    number = await submit(client, sandbox, "alice", "sleep 40")
+    await step(watcher)
+    before = watcher.state
+
+    sandbox.set_status(number, "COMPLETED")
+    sandbox.inject_fault("jobs", status=503, times=2)
+    first = await step(watcher)
+    delay_after_one = watcher.next_delay()
+    second = await step(watcher)
+    delay_after_two = watcher.next_delay()
+
+    assert (first.healthy, second.healthy) == (False, False)
+    assert first.events == second.events == ()
+    assert watcher.state == before
+    assert 10.0 <= delay_after_one <= 20.0
+    assert 20.0 <= delay_after_two <= 40.0
+
+    recovered = await step(watcher)
+    assert kinds(recovered) == [(FINISHED, number, "COMPLETED")]
+    assert watcher.next_delay() == 10.0
+
+
+async def test_a_dropped_connection_or_broken_answer_also_backs_off(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    await step(watcher)
+    sandbox.inject_fault("jobs", drop=True)
+    assert not (await step(watcher)).healthy
+    sandbox.inject_fault("jobs", malformed=True)
+    malformed = await step(watcher)
+    assert malformed.failures[0].error_type == "MalformedResponse"
+    assert (await step(watcher)).healthy
+
+
+async def test_one_users_refused_key_does_not_hold_up_the_others(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    bad = Caller(credentials=Credentials(username="dave", apikey="not-the-key"))
+    source = StaticUsers((WatchedUser(caller_for(sandbox, "alice")), WatchedUser(bad)))
+    watcher = Watcher(client, source, clock=sandbox.now, interval=10.0)
+    first = await step(watcher)
+    assert [(f.username, f.error_type) for f in first.failures] == [
+        ("dave", "Unauthorized")
+    ]
+    assert "not-the-key" not in first.failures[0].error
+    number = await submit(client, sandbox, "alice", "sleep 40")
+
+    cycle = await step(watcher)
+    assert kinds(cycle) == [(QUEUED, number, "SUBMITTED")]
+    assert calls(sandbox) == {"jobs": 1}
+    assert watcher.next_delay() == 10.0
+
+    sandbox.advance(21)
+    sandbox.clear_requests()
+    retried = await step(watcher)
+    assert [r.username for r in sandbox.requests] == ["alice", "dave"]
+    assert retried.failures[0].retry_at == sandbox.now() + 40
+
+
+async def test_a_failed_status_call_keeps_the_job_until_it_is_answered(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    await step(watcher)
+    number = await submit(client, sandbox, "alice", "sleep 40")
+    await step(watcher)
+    sandbox.set_status(number, "COMPLETED")
+
+    sandbox.inject_fault("status", status=503)
+    assert kinds(await step(watcher)) == []
+    assert number in watcher.state.jobs
+    assert kinds(await step(watcher)) == [(FINISHED, number, "COMPLETED")]
+    assert kinds(await step(watcher)) == []
+
+
+async def test_an_unaccepted_cycle_is_found_again_by_the_next_poll(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    await step(watcher)
+    number = await submit(client, sandbox, "alice", "sleep 40")
+    await step(watcher)
+    sandbox.set_status(number, "CANCELED")
+
+    lost = await watcher.poll()
+    again = await watcher.poll()
+    assert kinds(lost) == kinds(again) == [(FINISHED, number, "CANCELED")]
+
+
+async def test_a_restored_state_reports_what_ended_while_nobody_watched(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    source = users(sandbox, "alice")
+    watcher = Watcher(client, source, clock=sandbox.now)
+    await step(watcher)
+    number = await submit(client, sandbox, "alice", "sleep 10")
+    await step(watcher)
+    saved = WatchState.from_json(watcher.state.to_json())
+    assert saved == watcher.state
+
+    sandbox.advance(60)
+    successor = Watcher(client, source, clock=sandbox.now, state=saved)
+    assert kinds(await step(successor)) == [(FINISHED, number, "COMPLETED")]
+
+
+async def test_run_adopts_a_cycle_only_when_it_was_recorded(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now, interval=1e-3)
+    await step(watcher)
+    number = await submit(client, sandbox, "alice", "sleep 40")
+    seen: list[Cycle] = []
+
+    async def record_then_fail_once(cycle: Cycle) -> None:
+        seen.append(cycle)
+        if len(seen) == 1:
+            raise RuntimeError("database unavailable")
+
+    await watcher.run(record_then_fail_once, cycles=3)
+    assert [kinds(c) for c in seen] == [
+        [(QUEUED, number, "SUBMITTED")],
+        [(QUEUED, number, "SUBMITTED")],
+        [],
+    ]
+
+
+def test_the_interval_must_be_positive(sandbox: SandboxServer) -> None:
+    client = JarviceClient(sandbox.url)
+    with pytest.raises(ValueError, match="interval"):
+        Watcher(client, users(sandbox, "alice"), interval=0)
