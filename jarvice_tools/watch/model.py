@@ -84,7 +84,9 @@ class JobEvent:
     `job` is the job as last listed by JARVICE, with the status fields of the
     final `/status` answer merged in for a finished job. `owner` is the
     JARVICE user who owns the job when known; `seen_by` is the watched user
-    whose credentials observed the change.
+    whose credentials observed the change; `watchers` are the watched users
+    entitled to hear of it (the owner, team admins watching the owner's team,
+    and whoever watches this job by number).
     """
 
     kind: EventKind
@@ -95,6 +97,7 @@ class JobEvent:
     job: JobEntry
     seen_at: float
     seen_by: str
+    watchers: frozenset[str] = frozenset()
 
     @property
     def final(self) -> bool:

@@ -47,6 +47,29 @@ __all__ = ["Watcher"]
 
 logger = logging.getLogger("jarvice_tools.watch")
 
+_KEPT_FIELDS = frozenset(
+    {
+        "job_number",
+        "job_name",
+        "job_label",
+        "job_status",
+        "job_substatus",
+        "job_substatus_text",
+        "job_submit_time",
+        "job_start_time",
+        "job_end_time",
+        "job_walltime",
+        "job_exitcode",
+        "job_application",
+        "job_command",
+        "job_owner_username",
+        "job_mc_name",
+        "job_mc_scale",
+        "job_project",
+    }
+)
+"""What the watcher keeps of a job entry: enough for an alert, no bulk."""
+
 _STATUS_FIELDS = (
     "job_status",
     "job_substatus",
@@ -120,6 +143,14 @@ class _Poll:
     failures: list[FeedFailure] = field(default_factory=list)
     lists: int = 0
     statuses: int = 0
+    viewers_by_owner: dict[str, set[str]] = field(default_factory=dict)
+    viewers_by_job: dict[int, set[str]] = field(default_factory=dict)
+
+    def viewers(self, owner: str | None, number: int) -> frozenset[str]:
+        found = set(self.viewers_by_job.get(number, ()))
+        if owner is not None:
+            found |= self.viewers_by_owner.get(owner, set())
+        return frozenset(found)
 
     def emit(
         self,
@@ -137,6 +168,7 @@ class _Poll:
                 job=tracked.job,
                 seen_at=self.now,
                 seen_by=tracked.seen_by,
+                watchers=self.viewers(tracked.owner, tracked.number),
             )
         )
         if kind is EventKind.FINISHED:
@@ -244,7 +276,7 @@ class Watcher:
             finished=dict(state.finished),
         )
         try:
-            feeds = await self._plan(users, started)
+            feeds = await self._plan(users, work)
             answered = await self._read_lists(feeds, work)
             await self._settle_missing(feeds, answered, users, work)
         except _Outage as outage:
@@ -307,14 +339,22 @@ class Watcher:
 
     # Planning: which list calls cover which users.
 
-    async def _plan(self, users: Sequence[WatchedUser], now: float) -> list[_Feed]:
+    async def _plan(self, users: Sequence[WatchedUser], work: _Poll) -> list[_Feed]:
         feeds: list[_Feed] = []
+        for user in users:
+            work.viewers_by_owner.setdefault(user.username, set()).add(user.username)
+            for number in user.jobs:
+                work.viewers_by_job.setdefault(number, set()).add(user.username)
         for user in users:
             if not user.team:
                 continue
-            members = await self._team_members(user, now)
+            members = await self._team_members(user, work.now)
             if members is None:
                 continue
+            for member in members | {user.username}:
+                if user.owners is None or member in user.owners:
+                    viewers = work.viewers_by_owner.setdefault(member, set())
+                    viewers.add(user.username)
             if any(user.username in feed.covered for feed in feeds):
                 continue
             interest = None if user.owners is None else set(user.owners)
@@ -431,7 +471,7 @@ class Watcher:
                 number=number,
                 owner=owner,
                 status=status,
-                job=entry,
+                job=_trim(entry),
                 seen_by=seen_by,
                 explicit=number in explicit or bool(before and before.explicit),
             )
@@ -566,7 +606,7 @@ class Watcher:
                     feed.user.username,
                 )
                 continue
-            self._settled(tracked, entry, work)
+            self._settled(tracked, _trim(entry), work)
 
     def _settled(self, tracked: TrackedJob, job: JobEntry, work: _Poll) -> None:
         known = tracked.number in work.jobs
@@ -658,6 +698,16 @@ def _asker(
     if tracked.owner is not None and tracked.owner in users:
         return users[tracked.owner]
     return feed.members.get(tracked.seen_by, feed.user)
+
+
+def _trim(entry: JobEntry) -> JobEntry:
+    """A job entry without the bulky parts (the submission, the prices)."""
+    kept = {name: getattr(entry, name) for name in _KEPT_FIELDS}
+    if entry.job_mc_name is None and entry.job_api_submission:
+        machine = entry.job_api_submission.get("machine")
+        if isinstance(machine, dict):
+            kept["job_api_submission"] = {"machine": machine}
+    return JobEntry.model_validate(kept)
 
 
 def _merge_status(number: int, entry: JobEntry, status: JobStatus) -> JobEntry:

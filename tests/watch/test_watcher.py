@@ -161,7 +161,10 @@ async def test_a_team_admin_covers_the_team_in_one_call(
         (QUEUED, alice_job, "SUBMITTED"),
         (QUEUED, carol_job, "SUBMITTED"),
     ]
-    assert {e.owner for e in cycle.events} == {"alice", "carol"}
+    assert [(e.owner, e.watchers) for e in cycle.events] == [
+        ("alice", {"alice", "carol"}),
+        ("carol", {"carol"}),
+    ]
     assert calls(sandbox) == {"teamjobs": 1}
 
     sandbox.set_status(alice_job, "COMPLETED WITH ERROR")
@@ -200,7 +203,9 @@ async def test_a_team_watch_narrowed_to_one_member_ignores_the_others(
     await step(watcher)
     await submit(client, sandbox, "alice", "sleep 40")
     bobs = await submit(client, sandbox, "bob", "sleep 40")
-    assert kinds(await step(watcher)) == [(QUEUED, bobs, "SUBMITTED")]
+    cycle = await step(watcher)
+    assert kinds(cycle) == [(QUEUED, bobs, "SUBMITTED")]
+    assert cycle.events[0].watchers == {"carol"}
 
 
 async def test_a_user_who_is_not_a_team_admin_is_watched_alone(
