@@ -26,9 +26,12 @@ def _parser() -> argparse.ArgumentParser:
         "--control", action="store_true", help="enable the /_sandbox/ test-control API"
     )
     parser.add_argument(
-        "--latency", type=float, default=0.0, metavar="SECONDS",
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
         help="delay every API reply by this many seconds",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--accounts",
         action="store_true",
@@ -42,17 +45,21 @@ async def _serve(server: SandboxServer) -> None:
         logger.info(
             "JARVICE sandbox listening on %s (API at %s/jarvice/...); "
             "run `jarvice-sandbox --accounts` for usernames and API keys",
-            server.url, server.url,
-        )  # fmt: skip
+            server.url,
+            server.url,
+        )
         await asyncio.Event().wait()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     server = SandboxServer(
-        host=args.host, port=args.port, clock="real", control=args.control,
+        host=args.host,
+        port=args.port,
+        clock="real",
+        control=args.control,
         latency=args.latency,
-    )  # fmt: skip
+    )
     if args.accounts:
         sys.stdout.write(json.dumps(server.accounts_json(), indent=4) + "\n")
         return 0

@@ -15,8 +15,16 @@ from typing import Any
 JsonDict = dict[str, Any]
 
 PARAMETER_TYPES = (
-    "CONST", "STR", "INT", "FLOAT", "RANGE", "BOOL", "selection", "FILE", "UPLOAD",
-)  # fmt: skip
+    "CONST",
+    "STR",
+    "INT",
+    "FLOAT",
+    "RANGE",
+    "BOOL",
+    "selection",
+    "FILE",
+    "UPLOAD",
+)
 VAULT_TYPES = ("BLOCK", "BLOCK_ARRAY", "FILE", "NONE", "OBJECT")
 WALLTIME = re.compile(r"^\d{1,4}:[0-5]\d:[0-5]\d$")
 PORT = re.compile(r"^\d{1,5}/(tcp|udp|sctp)$")
@@ -89,8 +97,14 @@ class AppDefError(ValueError):
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", bool: "a boolean", int: "an integer",
-             float: "a number", list: "a list", dict: "an object"}  # fmt: skip
+    names = {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names[k] for k in kind)
     return names[kind]

@@ -7,14 +7,17 @@ import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from ._api import ENDPOINTS, answer
+from ._api import ENDPOINTS, answer, parse_json
+from ._control import add_control_routes
 from ._faults import Fault, ReceivedRequest
-from ._reply import JSON, Reply, dumps, error_reply
+from ._reply import JSON, ApiError, Reply, dumps, error_reply
+from ._submit import redact
 
 if TYPE_CHECKING:
     from ._server import SandboxServer
@@ -50,10 +53,6 @@ async def read_params(
 def _redacted_body(endpoint: str, raw: bytes) -> Any:
     if not ENDPOINTS.get(endpoint, ENDPOINTS["jobs"]).json_body:
         return None
-    from ._api import parse_json
-    from ._reply import ApiError
-    from ._submit import redact
-
     try:
         body = parse_json(raw)
     except ApiError:
@@ -83,8 +82,6 @@ def fault_response(request: web.Request, fault: Fault) -> web.Response:
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -157,7 +154,5 @@ def build_app(server: SandboxServer) -> web.Application:
         app.router.add_route("GET", prefix + "/{endpoint}", handler)
         app.router.add_route("POST", prefix + "/{endpoint}", handler)
     if server.control:
-        from ._control import add_control_routes
-
         add_control_routes(app, server)
     return app

@@ -120,9 +120,21 @@ def job_entry(call: Call, job: Job) -> JsonDict:
 
 
 def _listing(call: Call, usernames: list[str]) -> Reply:
-    completed = call.params.raw("completed") == "true"  # exactly "true"
-    jobs = call.world.jobs_of(usernames)
-    chosen = [j for j in jobs if (j.status in FINAL) == completed]
+    """Active jobs, or with ``completed=true`` (exactly) finished ones.
+
+    Also the filters Nimbix's own helpers send: ``label`` (a substring, or
+    the whole label with ``exactmatch=True``) and ``all=True`` (both).
+    """
+    params = call.params
+    completed = params.raw("completed") == "true"
+    everything = params.flag("all")
+    label, exact = params.raw("label"), params.flag("exactmatch")
+    chosen = [
+        job
+        for job in call.world.jobs_of(usernames)
+        if (everything or (job.status in FINAL) == completed)
+        and (label is None or (job.label == label if exact else label in job.label))
+    ]
     return json_reply({str(j.number): job_entry(call, j) for j in chosen})
 
 

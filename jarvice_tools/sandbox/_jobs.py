@@ -22,8 +22,16 @@ TERMINATED = "TERMINATED"
 CANCELED = "CANCELED"
 EXEMPT = "EXEMPT"
 SEQUENTIAL = "SEQUENTIALLY QUEUED"
-STATUSES = (COMPLETED, FAILED, SUBMITTED, RUNNING, CANCELED, EXEMPT, SEQUENTIAL,
-            TERMINATED)  # fmt: skip
+STATUSES = (
+    COMPLETED,
+    FAILED,
+    SUBMITTED,
+    RUNNING,
+    CANCELED,
+    EXEMPT,
+    SEQUENTIAL,
+    TERMINATED,
+)
 FINAL = frozenset({COMPLETED, FAILED, TERMINATED, CANCELED})
 QUEUED = frozenset({SUBMITTED, EXEMPT, SEQUENTIAL})
 
@@ -106,10 +114,13 @@ class Job:
         if self.stop_at is not None:
             candidates.append((self.stop_at, COMPLETED, 0))
         limits = [
-            (self.plan.duration, FAILED if self.plan.exitcode else COMPLETED,
-             self.plan.exitcode),
+            (
+                self.plan.duration,
+                FAILED if self.plan.exitcode else COMPLETED,
+                self.plan.exitcode,
+            ),
             (self.walltime_limit, TERMINATED, EXITCODES[TERMINATED]),
-        ]  # fmt: skip
+        ]
         if self.suspended_since is None:
             for limit, status, code in limits:
                 if limit is not None:

@@ -14,18 +14,48 @@ from ._reply import CSV, ApiError, Reply, json_reply, text_reply
 from ._seed import AppSeed
 from ._world import Build, Event, month_start
 
-AUDIT_CATEGORIES = ("apps", "dockerpull", "ip", "job", "limit", "settings", "team",
-                    "user", "vault")  # fmt: skip
+AUDIT_CATEGORIES = (
+    "apps",
+    "dockerpull",
+    "ip",
+    "job",
+    "limit",
+    "settings",
+    "team",
+    "user",
+    "vault",
+)
 BUILD_SECONDS = 60.0
 PULL_SECONDS = 30.0
 ITEMIZED_COLUMNS = [
-    "job_number", "user", "payer", "project", "job_name", "application",
-    "machine_type", "nodes", "status", "submit_time", "start_time", "end_time",
-    "wall_seconds", "compute_hours", "compute_cost", "app_cost", "total_cost",
+    "job_number",
+    "user",
+    "payer",
+    "project",
+    "job_name",
+    "application",
+    "machine_type",
+    "nodes",
+    "status",
+    "submit_time",
+    "start_time",
+    "end_time",
+    "wall_seconds",
+    "compute_hours",
+    "compute_cost",
+    "app_cost",
+    "total_cost",
     "billing_code",
-]  # fmt: skip
-SUMMARY_COLUMNS = ["user", "payer", "jobs", "compute_hours", "compute_cost",
-                   "app_cost", "total_cost"]  # fmt: skip
+]
+SUMMARY_COLUMNS = [
+    "user",
+    "payer",
+    "jobs",
+    "compute_hours",
+    "compute_cost",
+    "app_cost",
+    "total_cost",
+]
 
 
 def _stamp(moment: float) -> str:
@@ -119,13 +149,14 @@ def billing(call: Call) -> Reply:
     statuses, machtypes, jobapp, code = _job_filter(call)
     itemized = call.params.flag("itemized")
     jobs = [
-        job for job in call.world.jobs_of(users)
+        job
+        for job in call.world.jobs_of(users)
         if start <= job.submit_time < end
         and (not statuses or job.status in statuses)
         and (not machtypes or job.machine in machtypes)
         and (jobapp is None or job.application == jobapp)
         and code in (None, 0)
-    ]  # fmt: skip
+    ]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if itemized:
@@ -133,19 +164,38 @@ def billing(call: Call) -> Reply:
         for job in jobs:
             wall, hours, compute, app = _costs(call, job)
             times = [_stamp(t) if t else "" for t in (job.start_time, job.end_time)]
-            writer.writerow([
-                job.number, job.owner, job.payer, job.project or "", job.name,
-                job.application, job.machine, job.nodes, job.status,
-                _stamp(job.submit_time), *times, wall, f"{hours:.4f}",
-                f"{compute:.2f}", f"{app:.2f}", f"{compute + app:.2f}", 0,
-            ])  # fmt: skip
+            writer.writerow(
+                [
+                    job.number,
+                    job.owner,
+                    job.payer,
+                    job.project or "",
+                    job.name,
+                    job.application,
+                    job.machine,
+                    job.nodes,
+                    job.status,
+                    _stamp(job.submit_time),
+                    *times,
+                    wall,
+                    f"{hours:.4f}",
+                    f"{compute:.2f}",
+                    f"{app:.2f}",
+                    f"{compute + app:.2f}",
+                    0,
+                ]
+            )
     else:
         writer.writerow(SUMMARY_COLUMNS)
         totals = [0, 0.0, 0.0, 0.0]
         for name in users:
             mine = [_costs(call, job) for job in jobs if job.owner == name]
-            row = [len(mine), sum(c[1] for c in mine), sum(c[2] for c in mine),
-                   sum(c[3] for c in mine)]  # fmt: skip
+            row = [
+                len(mine),
+                sum(c[1] for c in mine),
+                sum(c[2] for c in mine),
+                sum(c[3] for c in mine),
+            ]
             totals = [a + b for a, b in zip(totals, row, strict=True)]
             payer = call.world.team_of(call.world.accounts[name]).payer
             writer.writerow(_summary_row(name, payer, row))
@@ -155,8 +205,15 @@ def billing(call: Call) -> Reply:
 
 def _summary_row(user: str, payer: str, row: list[float]) -> list[str | int]:
     count, hours, compute, app = row
-    return [user, payer, int(count), f"{hours:.4f}", f"{compute:.2f}", f"{app:.2f}",
-            f"{compute + app:.2f}"]  # fmt: skip
+    return [
+        user,
+        payer,
+        int(count),
+        f"{hours:.4f}",
+        f"{compute:.2f}",
+        f"{app:.2f}",
+        f"{compute + app:.2f}",
+    ]
 
 
 # -- audit -------------------------------------------------------------------
@@ -167,22 +224,28 @@ def audit(call: Call) -> Reply:
     params = call.params
     category = params.raw("category")
     if category is not None and category not in AUDIT_CATEGORIES:
-        raise ApiError(400, f"Invalid parameter(s): category must be one of "
-                            f"{', '.join(AUDIT_CATEGORIES)}")  # fmt: skip
+        raise ApiError(
+            400,
+            f"Invalid parameter(s): category must be one of "
+            f"{', '.join(AUDIT_CATEGORIES)}",
+        )
     quser, resource = params.raw("quser"), params.raw("resource")
     count = params.integer("lines", 100)
     now = call.now
     events = [
-        e for e in call.world.audit
+        e
+        for e in call.world.audit
         if e.time <= now
         and (quser is None or e.user == quser)
         and (category is None or e.category == category)
         and (resource is None or e.resource == resource)
-    ]  # fmt: skip
+    ]
     if count:
         events = events[-count:]
-    lines = [f"{_stamp(e.time)} UTC | {e.user} | {e.category} | {e.resource} | "
-             f"{e.message}" for e in events]  # fmt: skip
+    lines = [
+        f"{_stamp(e.time)} UTC | {e.user} | {e.category} | {e.resource} | {e.message}"
+        for e in events
+    ]
     return text_reply(lines)
 
 
@@ -258,8 +321,11 @@ def pull(call: Call) -> Reply:
 def build(call: Call) -> Reply:
     app = _target(call)
     world, now = call.world, call.now
-    running = [b for b in world.builds if b.target == app.id and not b.aborted
-               and b.start <= now < b.end]  # fmt: skip
+    running = [
+        b
+        for b in world.builds
+        if b.target == app.id and not b.aborted and b.start <= now < b.end
+    ]
     if call.params.flag("abort"):
         if not running:
             raise ApiError(400, f"No build of {app.id} is running")

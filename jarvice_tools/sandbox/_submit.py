@@ -12,6 +12,7 @@ from ._appdef import validate_appdef as check_appdef
 from ._call import Call
 from ._jobs import Job
 from ._reply import ApiError, Reply, json_reply
+from ._script import plan_script
 from ._seed import Account, AppSeed
 
 JsonDict = dict[str, Any]
@@ -157,8 +158,6 @@ def batch(call: Call) -> Reply:
     job = call.world.create_job(
         account, "jarvice-batch", "Batch", machine, nodes, redact(body), **extra
     )
-    from ._script import plan_script
-
     job.plan = plan_script(script, call.world.node_of(job, image))
     return _record(call, account, job)
 
@@ -199,11 +198,17 @@ def submit(call: Call) -> Reply:
         extra["geometry"] = (int(match[1]), int(match[2]))
     behaviour = app.behaviour.get(name, "fixed")
     job = call.world.create_job(
-        account, app.id, name, machine, nodes, redact(body),
+        account,
+        app.id,
+        name,
+        machine,
+        nodes,
+        redact(body),
         kind=behaviour if behaviour in ("desktop", "notebook") else "batch",
-        walltime_limit=_walltime(application), **extra,
-    )  # fmt: skip
-    job.plan = call.world._plan_for(job, behaviour, values)
+        walltime_limit=_walltime(application),
+        **extra,
+    )
+    job.plan = call.world.plan_for(job, behaviour, values)
     return _record(call, account, job)
 
 

@@ -18,7 +18,7 @@ from . import _seed
 from ._clock import Clock
 from ._jobs import FINAL, RUNNING, STATUSES, Job, walltime
 from ._reply import ApiError
-from ._script import Node, Plan, plan_lines
+from ._script import Node, Plan, plan_interactive, plan_lines, plan_script
 from ._seed import Account, AppSeed, VaultSeed
 
 FIRST_JOB_NUMBER = 123001
@@ -142,10 +142,16 @@ class World:
         if spec.label:
             body["job_label"] = spec.label
         job = self.create_job(
-            account, spec.app, spec.command, spec.machine, spec.nodes, body,
+            account,
+            spec.app,
+            spec.command,
+            spec.machine,
+            spec.nodes,
+            body,
             kind="desktop" if spec.app == "jarvice-desktop" else "batch",
-            submit_time=submit, queue_seconds=spec.queued,
-        )  # fmt: skip
+            submit_time=submit,
+            queue_seconds=spec.queued,
+        )
         if spec.status in FINAL:
             job.status, job.start_time = RUNNING, submit + spec.queued
             job.final_output = list(spec.output)
@@ -154,7 +160,7 @@ class World:
             if spec.status == "TERMINATED":
                 self.log_audit(job.end_time, spec.owner, "job", job, "API terminate")
         else:
-            job.plan = self._plan_for(job, "desktop", {})
+            job.plan = self.plan_for(job, "desktop", {})
 
     # -- lookups -------------------------------------------------------------
 
@@ -279,9 +285,8 @@ class World:
         mc = _seed.MACHINES[job.machine]
         return Node(job.hostnames[0], mc["mc_cores"], mc["mc_gpus"], image)
 
-    def _plan_for(self, job: Job, behaviour: str, values: JsonDict) -> Plan:
-        from ._script import plan_interactive, plan_script
-
+    def plan_for(self, job: Job, behaviour: str, values: JsonDict) -> Plan:
+        """How a job of an app command runs (see AppSeed.behaviour)."""
         node = self.node_of(job, self.app_repo.get(job.application, ""))
         if behaviour == "script":
             return plan_script(str(values.get("command", "")), node)
@@ -289,8 +294,11 @@ class World:
             lines = [f"{key} = {value}" for key, value in values.items()]
             return plan_lines([*lines, "Showcase complete."], node, 12.0)
         if behaviour == "desktop":
-            ready = ["Starting Xfce desktop session on display :1",
-                     "noVNC listening on port 5902", "Desktop ready"]  # fmt: skip
+            ready = [
+                "Starting Xfce desktop session on display :1",
+                "noVNC listening on port 5902",
+                "Desktop ready",
+            ]
             return plan_interactive(node, ready)
         if behaviour == "notebook":
             ready = [

@@ -410,3 +410,24 @@ def test_an_application_walltime_terminates_the_job(sandbox: SandboxServer) -> N
     assert status(sandbox, limited)["job_walltime"] == "00:10:00"
     assert "wall time" in get(sandbox, "output", number=limited).text
     assert status(sandbox, unlimited)["job_status"] == "PROCESSING STARTING"
+
+
+@pytest.mark.parametrize(
+    ("params", "count"),
+    [
+        ({"label": "train"}, 1),
+        ({"label": "train", "exactmatch": "True"}, 0),
+        ({"label": "train-model", "exactmatch": "True", "completed": "true"}, 1),
+        ({"label": "train", "all": "True"}, 3),
+        ({"all": "True"}, 5),
+    ],
+)
+def test_jobs_label_and_all_filters(
+    sandbox: SandboxServer, params: dict[str, str], count: int
+) -> None:
+    submit_batch(sandbox, job_label="train-again")
+    submit_batch(sandbox)
+
+    jobs = get(sandbox, "jobs", **params).json()
+
+    assert len(jobs) == count
