@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 from typing import Any
 
 import httpx
 
 from jarvice_tools.sandbox import SandboxServer
+
+# One client for all tests: a new httpx client per call costs ~30 ms.
+http = httpx.Client(timeout=10)
+atexit.register(http.close)
 
 
 def creds(server: SandboxServer, username: str = "alice") -> dict[str, str]:
@@ -18,17 +23,16 @@ def get(
     server: SandboxServer, endpoint: str, username: str | None = "alice", **params: Any
 ) -> httpx.Response:
     query = {**(creds(server, username) if username else {}), **params}
-    return httpx.get(f"{server.url}/jarvice/{endpoint}", params=query, timeout=10)
+    return http.get(f"{server.url}/jarvice/{endpoint}", params=query)
 
 
 def post_json(
     server: SandboxServer, endpoint: str, body: Any, **headers: str
 ) -> httpx.Response:
-    return httpx.post(
+    return http.post(
         f"{server.url}/jarvice/{endpoint}",
         content=json.dumps(body),
         headers={"Content-Type": "application/json", **headers},
-        timeout=10,
     )
 
 

@@ -3,12 +3,11 @@ projects, and who may call the admin ones."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import error_of, get
+from .helpers import error_of, get, http
 
 PUBLIC_V1 = {"jarvice-ubuntu", "jarvice-desktop", "jarvice-params"}
 
@@ -41,7 +40,7 @@ def test_apps_by_name(sandbox: SandboxServer) -> None:
 
 
 def test_apps_without_credentials_lists_public_apps(sandbox: SandboxServer) -> None:
-    response = httpx.get(f"{sandbox.url}/jarvice/apps")
+    response = http.get(f"{sandbox.url}/jarvice/apps")
 
     assert set(response.json()) == PUBLIC_V1
 

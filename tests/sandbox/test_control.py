@@ -9,7 +9,7 @@ import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import batch_body, creds, error_of, get, post_json, submit_batch
+from .helpers import batch_body, creds, error_of, get, http, post_json, submit_batch
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_set_status_errors(sandbox: SandboxServer) -> None:
 def test_requests_are_logged_without_apikeys(sandbox: SandboxServer) -> None:
     apikey = sandbox.account("alice").apikey
     get(sandbox, "status", number=123001)
-    httpx.post(
+    http.post(
         f"{sandbox.url}/jarvice/tail", data={**creds(sandbox), "number": "123001"}
     )
     post_json(sandbox, "batch", batch_body(sandbox))
@@ -278,7 +278,7 @@ def test_jobs_of_and_job_give_snapshots(sandbox: SandboxServer) -> None:
 def control(
     server: SandboxServer, method: str, path: str, **body: object
 ) -> httpx.Response:
-    return httpx.request(method, f"{server.url}/_sandbox/{path}", json=body or None)
+    return http.request(method, f"{server.url}/_sandbox/{path}", json=body or None)
 
 
 def test_http_clock_advance(sandbox: SandboxServer) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import batch_body, creds, error_of, get, post_json
+from .helpers import batch_body, creds, error_of, get, http, post_json
 
 ALL_QUERY_ENDPOINTS = [
     "jobs",
@@ -69,7 +68,7 @@ def test_missing_credentials_are_a_400(sandbox: SandboxServer, endpoint: str) ->
 
 @pytest.mark.parametrize("endpoint", ALL_QUERY_ENDPOINTS)
 def test_a_wrong_apikey_is_a_401(sandbox: SandboxServer, endpoint: str) -> None:
-    response = httpx.get(
+    response = http.get(
         f"{sandbox.url}/jarvice/{endpoint}",
         params={"username": "alice", "apikey": "0" * 40, "number": 1},
     )
@@ -86,7 +85,7 @@ def test_a_wrong_apikey_is_a_401(sandbox: SandboxServer, endpoint: str) -> None:
 def test_half_credentials_are_a_400(
     sandbox: SandboxServer, params: dict[str, str]
 ) -> None:
-    response = httpx.get(f"{sandbox.url}/jarvice/jobs", params=params)
+    response = http.get(f"{sandbox.url}/jarvice/jobs", params=params)
 
     assert response.status_code == 400
 
@@ -94,12 +93,12 @@ def test_half_credentials_are_a_400(
 def test_unknown_user_is_a_401(sandbox: SandboxServer) -> None:
     params = {"username": "mallory", "apikey": sandbox.account("alice").apikey}
 
-    assert httpx.get(f"{sandbox.url}/jarvice/jobs", params=params).status_code == 401
+    assert http.get(f"{sandbox.url}/jarvice/jobs", params=params).status_code == 401
 
 
 def test_post_with_a_form_body_works_like_get(sandbox: SandboxServer) -> None:
     by_get = get(sandbox, "status", number=123001)
-    by_form = httpx.post(
+    by_form = http.post(
         f"{sandbox.url}/jarvice/status", data={**creds(sandbox), "number": "123001"}
     )
 
@@ -108,7 +107,7 @@ def test_post_with_a_form_body_works_like_get(sandbox: SandboxServer) -> None:
 
 
 def test_post_with_query_parameters_works_like_get(sandbox: SandboxServer) -> None:
-    response = httpx.post(
+    response = http.post(
         f"{sandbox.url}/jarvice/status", params={**creds(sandbox), "number": "123001"}
     )
 
@@ -124,7 +123,7 @@ def test_batch_reads_json_whatever_the_content_type(
     sandbox: SandboxServer, content_type: str | None
 ) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
-    response = httpx.post(
+    response = http.post(
         f"{sandbox.url}/jarvice/batch",
         content=json.dumps(batch_body(sandbox)),
         headers=headers,
@@ -148,9 +147,7 @@ def test_json_body_endpoints_are_post_only(
 def test_a_body_that_is_not_json_is_a_400(
     sandbox: SandboxServer, endpoint: str
 ) -> None:
-    response = httpx.post(
-        f"{sandbox.url}/jarvice/{endpoint}", content=b"username=alice"
-    )
+    response = http.post(f"{sandbox.url}/jarvice/{endpoint}", content=b"username=alice")
 
     assert response.status_code == 400
     assert error_of(response).startswith("Missing or Malformed API Syntax")
@@ -183,12 +180,12 @@ def test_unknown_endpoint_is_a_json_404(sandbox: SandboxServer) -> None:
 
 
 def test_the_api_is_also_served_under_an_api_prefix(sandbox: SandboxServer) -> None:
-    response = httpx.get(f"{sandbox.url}/api/jarvice/live")
+    response = http.get(f"{sandbox.url}/api/jarvice/live")
 
     assert response.json() == {"status": "OK"}
 
 
 def test_other_methods_are_refused(sandbox: SandboxServer) -> None:
-    response = httpx.delete(f"{sandbox.url}/jarvice/jobs")
+    response = http.delete(f"{sandbox.url}/jarvice/jobs")
 
     assert response.status_code == 405

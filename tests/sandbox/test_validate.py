@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import httpx
 import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import creds, error_of, get, post_json
+from .helpers import creds, error_of, get, http, post_json
 
 
 def appdef() -> dict[str, Any]:
@@ -53,7 +52,7 @@ def test_a_valid_appdef_is_exactly_21_bytes_of_json(sandbox: SandboxServer) -> N
 def test_validate_reads_json_sent_as_a_form(sandbox: SandboxServer) -> None:
     import json
 
-    response = httpx.post(
+    response = http.post(
         f"{sandbox.url}/jarvice/validate",
         content=json.dumps(appdef()),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -185,16 +184,16 @@ def test_if_must_name_bool_parameters(sandbox: SandboxServer) -> None:
 def test_bodies_that_are_not_an_appdef_object(
     sandbox: SandboxServer, body: bytes
 ) -> None:
-    response = httpx.post(f"{sandbox.url}/jarvice/validate", content=body)
+    response = http.post(f"{sandbox.url}/jarvice/validate", content=body)
 
     assert response.status_code == 400
 
 
 def test_validate_checks_credentials_when_given(sandbox: SandboxServer) -> None:
-    good = httpx.post(
+    good = http.post(
         f"{sandbox.url}/jarvice/validate", params=creds(sandbox), json=appdef()
     )
-    bad = httpx.post(
+    bad = http.post(
         f"{sandbox.url}/jarvice/validate",
         params={"username": "alice", "apikey": "0" * 40},
         json=appdef(),
