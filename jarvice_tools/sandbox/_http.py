@@ -122,7 +122,7 @@ def api_handler(server: SandboxServer) -> Handler:
             request.method,
             endpoint,
             record.username or "-",
-            response.status,
+            "dropped" if fault is not None and fault.drop else response.status,
             " [fault]" if fault is not None else "",
             (time.perf_counter() - started) * 1000,
         )

@@ -23,9 +23,11 @@ from ._reply import PNG, ApiError, Reply, json_reply, text_reply
 
 JsonDict = dict[str, Any]
 NOT_RUNNING = "Running job is not found"
+# The OpenAPI documents these endpoints' 404 body as {"error": "Not found"}.
+TERSE_404 = frozenset({"shutdown", "terminate", "signal"})
 
 
-def find_job(call: Call) -> Job:
+def find_job(call: Call, endpoint: str = "") -> Job:
     """The caller's job named by ``number`` or ``name`` (404 otherwise)."""
     number = call.params.integer("number", low=1)
     name = call.params.raw("name")
@@ -39,13 +41,13 @@ def find_job(call: Call) -> Job:
     else:
         job = next((j for j in world.jobs.values() if j.name == name), None)
     if job is None or job.owner != call.user.username:
-        raise ApiError(404, "Job not found")
+        raise ApiError(404, "Not found" if endpoint in TERSE_404 else "Job not found")
     job.refresh(call.now)
     return job
 
 
-def running_job(call: Call) -> Job:
-    job = find_job(call)
+def running_job(call: Call, endpoint: str = "") -> Job:
+    job = find_job(call, endpoint)
     if job.status != RUNNING:
         raise ApiError(404, NOT_RUNNING)
     return job
@@ -264,7 +266,7 @@ def signal(call: Call) -> Reply:
     number = call.params.integer("signal", 20, low=1)
     if number is None or number > 64:
         raise ApiError(400, "Invalid parameter(s): signal must be 1-64")
-    job = running_job(call)
+    job = running_job(call, "signal")
     if number == 20:
         job.suspend(call.now)
     elif number == 18:
@@ -287,7 +289,7 @@ def action(call: Call) -> Reply:
 
 
 def shutdown(call: Call) -> Reply:
-    job = running_job(call)
+    job = running_job(call, "shutdown")
     stop = call.now + SHUTDOWN_SECONDS
     job.stop_at = stop if job.stop_at is None else min(job.stop_at, stop)
     if job.suspended_since is not None:
@@ -297,7 +299,7 @@ def shutdown(call: Call) -> Reply:
 
 
 def terminate(call: Call) -> Reply:
-    job = find_job(call)
+    job = find_job(call, "terminate")
     if job.status in FINAL:
         raise ApiError(404, "Active job is not found: the job has already ended")
     if job.status in QUEUED:

@@ -275,15 +275,25 @@ def test_signal_needs_a_running_job(sandbox: SandboxServer) -> None:
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["status", "output", "terminate", "signal", "tail"]
+    ("endpoint", "message"),
+    [
+        ("status", "Job not found"),
+        ("output", "Job not found"),
+        ("tail", "Job not found"),
+        ("terminate", "Not found"),
+        ("shutdown", "Not found"),
+        ("signal", "Not found"),
+    ],
 )
-def test_another_users_job_is_not_found(sandbox: SandboxServer, endpoint: str) -> None:
+def test_another_users_job_is_not_found(
+    sandbox: SandboxServer, endpoint: str, message: str
+) -> None:
     bob_job = sandbox.jobs_of("bob")[0].number
 
     response = get(sandbox, endpoint, number=bob_job)
 
     assert response.status_code == 404
-    assert error_of(response) == "Job not found"
+    assert error_of(response) == message
 
 
 @pytest.mark.parametrize(
