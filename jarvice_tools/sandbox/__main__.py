@@ -52,7 +52,10 @@ async def _serve(server: SandboxServer) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.latency < 0:
+        parser.error("--latency must be 0 or more seconds")
     server = SandboxServer(
         host=args.host,
         port=args.port,
@@ -70,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(server))
     except KeyboardInterrupt:
         logger.info("JARVICE sandbox stopped")
+    except OSError as exc:
+        logger.error(
+            "could not listen on %s:%s: %s; pick another --port",
+            args.host,
+            args.port,
+            exc.strerror or exc,
+        )
+        return 1
     return 0
 
 

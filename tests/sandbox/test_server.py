@@ -209,3 +209,21 @@ def test_cli_serves_until_interrupted() -> None:
             process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_cli_reports_a_busy_port() -> None:
+    with SandboxServer() as server:
+        done = subprocess.run(
+            _cli("--port", str(server.port)), capture_output=True, text=True
+        )
+
+    assert done.returncode == 1
+    assert "could not listen" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_refuses_a_negative_latency() -> None:
+    done = subprocess.run(_cli("--latency", "-1"), capture_output=True, text=True)
+
+    assert done.returncode == 2
+    assert "--latency" in done.stderr
