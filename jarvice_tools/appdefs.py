@@ -103,7 +103,7 @@ def _typed(spec: AppParameter, given: Any) -> Value:
         raise ValueError(f"is fixed by the application to {spec.value!r}")
     if kind == "selection":
         options = spec.values or []
-        if text not in options:
+        if text not in options and text not in (spec.mvalues or []):
             raise ValueError(f"must be one of: {', '.join(options)}")
     if kind in ("FILE", "UPLOAD") and spec.filter:
         patterns = spec.filter.split("|")

@@ -621,7 +621,7 @@ def _may_resend(action: Action[Any, Any], error: httpx.TransportError) -> bool:
 def _transport_error(
     action: Action[Any, Any], params: RequestModel, error: httpx.TransportError
 ) -> errors.TransportError:
-    what = params.job_reference() or action.name
+    what = _subject(action, params)
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return errors.Unreachable(
             f"Could not connect to JARVICE for {action.name} ({type(error).__name__}); "
@@ -630,7 +630,7 @@ def _transport_error(
         )
     if action.changes_state:
         return errors.OutcomeUnknown(
-            f"The connection failed after the {action.name} request for {what} was "
+            f"The connection failed after the {what} request was "
             f"sent ({type(error).__name__}), so it may or may not have taken "
             "effect. It was not sent again: check the job list or the job's status "
             "before trying again.",
@@ -638,12 +638,12 @@ def _transport_error(
         )
     if isinstance(error, httpx.TimeoutException):
         return errors.Timeout(
-            f"JARVICE did not answer {action.name} for {what} in time; it was "
+            f"JARVICE did not answer {what} in time; it was "
             "retried and gave up. Try again later.",
             action=action.name,
         )
     return errors.TransportError(
-        f"The connection to JARVICE failed during {action.name} for {what} "
+        f"The connection to JARVICE failed during {what} "
         f"({type(error).__name__}); it was retried and gave up. Try again later.",
         action=action.name,
     )
@@ -678,8 +678,7 @@ def _api_error(
 ) -> errors.ApiError:
     code = response.status_code
     said = _server_message(response, caller.credentials.apikey.get_secret_value())
-    what = params.job_reference() or action.name
-    kind, message = _refusal(action, what, caller.username, code, said)
+    kind, message = _refusal(action, params, caller.username, code, said)
     error = kind(
         message,
         action=action.name,
@@ -692,46 +691,58 @@ def _api_error(
     return error
 
 
+def _subject(action: Action[Any, Any], params: RequestModel) -> str:
+    """'status for job 12', or just 'apps' when no job is named."""
+    job = params.job_reference()
+    return f"{action.name} for {job}" if job else action.name
+
+
 def _refusal(
-    action: Action[Any, Any], what: str, user: str, code: int, said: str
+    action: Action[Any, Any], params: RequestModel, user: str, code: int, said: str
 ) -> tuple[type[errors.ApiError], str]:
     """The error class and the sentence for an error status."""
-    name = action.name
+    what = _subject(action, params)
     if code == 400:
         return errors.BadRequest, (
-            f"JARVICE refused {name} for {what} as invalid (400: {said}). "
-            "Check the parameters against the action's help."
+            f"JARVICE refused {what} as invalid (400: {said}). Check the "
+            "parameters against the action's help."
         )
     if code == 401:
         return errors.Unauthorized, (
-            f"JARVICE did not allow {name} for user {user} (401: {said}). Check "
-            "the username and API key; admin actions also need a JARVICE "
+            f"JARVICE did not allow {action.name} for user {user} (401: {said}). "
+            "Check the username and API key; admin actions also need a JARVICE "
             "administrator account."
         )
     if code == 404:
+        job = params.job_reference()
+        missing = f"no {job}" if job else f"nothing matching the {action.name} request"
+        hint = (
+            "Check the job number or name with the jobs action; other users' "
+            "jobs are not visible."
+            if job
+            else "Check the names given (application, machine, queue)."
+        )
         return errors.NotFound, (
-            f"JARVICE found no {what} for user {user} (404: {said}). Check the "
-            "job number or name with the jobs action; other users' jobs are not "
-            "visible."
+            f"JARVICE found {missing} for user {user} (404: {said}). {hint}"
         )
     if code == 429:
         return errors.RateLimited, (
-            f"JARVICE refused {name} because a limit was reached (429: {said}). "
-            "Wait, or end another job, then try again."
+            f"JARVICE refused {action.name} because a limit was reached (429: "
+            f"{said}). Wait, or end another job, then try again."
         )
     if code in (502, 504) and action.changes_state:
         return errors.ServerError, (
-            f"A gateway failed during {name} for {what} ({code}: {said}); the "
-            "request may or may not have taken effect. It was not sent again: "
-            "check the job list or the job's status before trying again."
+            f"A gateway failed during {what} ({code}: {said}); the request may or "
+            "may not have taken effect. It was not sent again: check the job "
+            "list or the job's status before trying again."
         )
     if code >= 500:
         retried = " after retries" if action.retry_safe else ""
         return errors.ServerError, (
-            f"JARVICE failed to handle {name} for {what}{retried} ({code}: "
-            f"{said}). Try again in a moment."
+            f"JARVICE failed to handle {what}{retried} ({code}: {said}). Try "
+            "again in a moment."
         )
-    return errors.ApiError, f"JARVICE answered {name} for {what} with {code}: {said}."
+    return errors.ApiError, f"JARVICE answered {what} with {code}: {said}."
 
 
 def _malformed(action: Action[Any, Any], detail: str) -> errors.MalformedResponse:
