@@ -161,46 +161,29 @@ def billing(call: Call) -> Reply:
     writer = csv.writer(out, lineterminator="\n")
     if itemized:
         writer.writerow(ITEMIZED_COLUMNS)
-        for job in jobs:
-            wall, hours, compute, app = _costs(call, job)
-            times = [_stamp(t) if t else "" for t in (job.start_time, job.end_time)]
-            writer.writerow(
-                [
-                    job.number,
-                    job.owner,
-                    job.payer,
-                    job.project or "",
-                    job.name,
-                    job.application,
-                    job.machine,
-                    job.nodes,
-                    job.status,
-                    _stamp(job.submit_time),
-                    *times,
-                    wall,
-                    f"{hours:.4f}",
-                    f"{compute:.2f}",
-                    f"{app:.2f}",
-                    f"{compute + app:.2f}",
-                    0,
-                ]
-            )
+        writer.writerows(_itemized_row(call, job) for job in jobs)
     else:
         writer.writerow(SUMMARY_COLUMNS)
-        totals = [0, 0.0, 0.0, 0.0]
+        totals = [0.0, 0.0, 0.0, 0.0]
         for name in users:
-            mine = [_costs(call, job) for job in jobs if job.owner == name]
-            row = [
-                len(mine),
-                sum(c[1] for c in mine),
-                sum(c[2] for c in mine),
-                sum(c[3] for c in mine),
-            ]
+            costs = [_costs(call, job) for job in jobs if job.owner == name]
+            row = [float(len(costs)), *(sum(c[k] for c in costs) for k in (1, 2, 3))]
             totals = [a + b for a, b in zip(totals, row, strict=True)]
             payer = call.world.team_of(call.world.accounts[name]).payer
             writer.writerow(_summary_row(name, payer, row))
         writer.writerow(_summary_row("@", "", totals))
     return Reply(200, out.getvalue().encode(), CSV)
+
+
+def _itemized_row(call: Call, job: Job) -> list[str | int]:
+    wall, hours, compute, app = _costs(call, job)
+    start, end = (_stamp(t) if t else "" for t in (job.start_time, job.end_time))
+    return [
+        job.number, job.owner, job.payer, job.project or "", job.name,
+        job.application, job.machine, job.nodes, job.status,
+        _stamp(job.submit_time), start, end, wall, f"{hours:.4f}",
+        f"{compute:.2f}", f"{app:.2f}", f"{compute + app:.2f}", 0,
+    ]  # fmt: skip
 
 
 def _summary_row(user: str, payer: str, row: list[float]) -> list[str | int]:
