@@ -80,6 +80,12 @@ PROJECTS: dict[str, list[str]] = {
 }
 
 
+def only_project(username: str) -> str | None:
+    """The user's project if they are in exactly one (JAR-4704)."""
+    mine = [name for name, users in PROJECTS.items() if username in users]
+    return mine[0] if len(mine) == 1 else None
+
+
 def _machine(
     name: str,
     description: str,

@@ -102,10 +102,9 @@ def _common(call: Call, account: Account, body: JsonDict, machine: str) -> JsonD
 
 
 def _project(account: Account, project: str | None) -> str | None:
-    mine = [name for name, users in _seed.PROJECTS.items() if account.username in users]
     if project is None:
-        return mine[0] if len(mine) == 1 else None
-    if project not in mine:
+        return _seed.only_project(account.username)
+    if account.username not in _seed.PROJECTS.get(project, []):
         raise ApiError(
             400, f"Invalid job_project '{project}' for user {account.username}"
         )

@@ -151,6 +151,7 @@ class World:
             kind="desktop" if spec.app == "jarvice-desktop" else "batch",
             submit_time=submit,
             queue_seconds=spec.queued,
+            project=_seed.only_project(account.username),
         )
         if spec.status in FINAL:
             job.status, job.start_time = RUNNING, submit + spec.queued
