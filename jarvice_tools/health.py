@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from jarvice_tools import metrics
@@ -58,11 +58,17 @@ def with_ops_routes(
     *,
     checks: Mapping[str, ReadyCheck],
     timeout: float = 3.0,
+    routes: Iterable[str] = ROUTES,
 ) -> ASGIApp:
-    """`app` with the three operations routes in front of it."""
+    """`app` with the operations routes in front of it: all three, or the
+    ones in `routes` (an app with its own `/health` and `/ready` passes
+    `routes=["/metrics"]`)."""
+    served = frozenset(routes)
+    if not served <= set(ROUTES):
+        raise ValueError(f"routes must be among {', '.join(ROUTES)}")
 
     async def ops(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in ROUTES:
+        if scope["type"] == "http" and scope["path"] in served:
             if scope["method"] not in ("GET", "HEAD"):
                 await _answer(send, 405, b"use GET\n", "text/plain")
                 return

@@ -189,3 +189,15 @@ async def test_metrics_route_serves_prometheus_text() -> None:
     assert 'jarvice_alerts_sent_total{outcome="retry"}' in answer.text
     assert "# HELP jarvice_api_requests_total" in answer.text
     assert missing.status_code == 404
+
+
+async def test_an_app_with_its_own_health_routes_can_take_metrics_alone() -> None:
+    ops = with_ops_routes(inner_app, checks={}, routes=["/metrics"])
+    transport = httpx.ASGITransport(app=ops)
+    async with httpx.AsyncClient(transport=transport, base_url="http://a.test") as http:
+        health = await http.get("/health")
+        scraped = await http.get("/metrics")
+    assert health.text == "inner"
+    assert "jarvice_api_requests_total" in scraped.text
+    with pytest.raises(ValueError, match="/health, /ready, /metrics"):
+        with_ops_routes(inner_app, checks={}, routes=["/admin"])
