@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 READERS = {"get", "getenv", "pop", "setdefault"}
 MAPPINGS = {"environ", "env", "environment"}
 
@@ -42,9 +42,28 @@ def _keyword(call: ast.Call, name: str) -> str | None:
     return None
 
 
+def _aliases(call: ast.Call) -> set[str]:
+    """Names a Field(...) reads instead of its own: alias, validation_alias,
+    or every string in AliasChoices(...)."""
+    found = set()
+    for keyword in call.keywords:
+        if keyword.arg not in ("alias", "validation_alias"):
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found.add(value.value)
+        elif isinstance(value, ast.Call) and _name(value.func) == "AliasChoices":
+            found |= {
+                arg.value
+                for arg in value.args
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            }
+    return found
+
+
 def _settings_vars(cls: ast.ClassDef) -> set[str]:
     prefix = ""
-    fields: list[tuple[str, str | None]] = []
+    fields: list[tuple[str, set[str]]] = []
     for stmt in cls.body:
         if isinstance(stmt, ast.Assign) and any(
             _name(t) == "model_config" for t in stmt.targets
@@ -55,13 +74,14 @@ def _settings_vars(cls: ast.ClassDef) -> set[str]:
             name = stmt.target.id
             if name == "model_config" or "ClassVar" in ast.unparse(stmt.annotation):
                 continue
-            alias = None
-            if isinstance(stmt.value, ast.Call):
-                alias = _keyword(stmt.value, "validation_alias") or _keyword(
-                    stmt.value, "alias"
-                )
-            fields.append((name, alias))
-    return {alias or f"{prefix}{name}".upper() for name, alias in fields}
+            aliases = (
+                _aliases(stmt.value) if isinstance(stmt.value, ast.Call) else set()
+            )
+            fields.append((name, aliases))
+    found: set[str] = set()
+    for name, aliases in fields:
+        found |= {a.upper() for a in aliases} or {f"{prefix}{name}".upper()}
+    return found
 
 
 def env_reads(tree: ast.AST) -> set[str]:

@@ -59,20 +59,22 @@ def test_every_variable_the_code_reads_is_documented_with_a_default(
 
 SAMPLE = """
 import os
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEMO_")
     api_url: str = "x"
     token: str = Field(default="", validation_alias="OTHER_TOKEN")
+    admin: bool = Field(default=False, validation_alias=AliasChoices("X_ADMIN"))
 
 def read(env):
     a = os.environ["FIRST_VAR"]
     b = os.getenv("SECOND_VAR", "1")
     c = env.get("THIRD_VAR")
     d = {"not": 1}.get("lower_case")
-    return a, b, c, d
+    e = os.environ.get("PORT", "3000")
+    return a, b, c, d, e
 """
 
 
@@ -83,4 +85,6 @@ def test_the_scan_understands_settings_classes_and_direct_reads() -> None:
         "FIRST_VAR",
         "SECOND_VAR",
         "THIRD_VAR",
+        "X_ADMIN",
+        "PORT",
     }
