@@ -395,7 +395,7 @@ def test_single_project_users_get_their_project(sandbox: SandboxServer) -> None:
     assert status(sandbox, chosen["number"])["job_project"] == "carol-vision"
     assert status(sandbox, submit_batch(sandbox))["job_project"] is None
     assert {j.project for j in sandbox.jobs_of("bob")} == {"carol-research"}
-    assert {j.project for j in sandbox.jobs_of("alice")} == {None}
+    assert {j.project for j in sandbox.jobs_of("dave")} == {"dave-sandbox"}
 
 
 def test_an_application_walltime_terminates_the_job(sandbox: SandboxServer) -> None:
