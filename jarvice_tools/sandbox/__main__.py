@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 
 from ._server import SandboxServer
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(server: SandboxServer) -> None:
+    """Serve until Ctrl-C (KeyboardInterrupt) or SIGTERM (e.g. docker stop)."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with server:
         logger.info(
             "JARVICE sandbox listening on %s (API at %s/jarvice/...); "
@@ -48,7 +52,8 @@ async def _serve(server: SandboxServer) -> None:
             server.url,
             server.url,
         )
-        await asyncio.Event().wait()
+        await stop.wait()
+    logger.info("JARVICE sandbox stopped")
 
 
 def main(argv: list[str] | None = None) -> int:

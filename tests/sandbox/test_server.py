@@ -189,7 +189,8 @@ def test_cli_accounts_prints_the_seeded_accounts() -> None:
     assert accounts[0]["apikey"] == SandboxServer().account("alice").apikey
 
 
-def test_cli_serves_until_interrupted() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_cli_serves_until_interrupted_or_terminated(stop: signal.Signals) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         _cli("--port", "0", "--control"), stderr=subprocess.PIPE, text=True, env=env
@@ -201,8 +202,9 @@ def test_cli_serves_until_interrupted() -> None:
         assert "--accounts" in line
         assert httpx.get(url + "/jarvice/live").json() == {"status": "OK"}
         assert httpx.get(url + "/_sandbox/clock").json()["mode"] == "real"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert process.wait(timeout=10) == 0
+        assert "stopped" in process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()
