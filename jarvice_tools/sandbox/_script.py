@@ -10,7 +10,8 @@ A batch jobscript is read, not executed. The rules (also in docs/sandbox.md):
   image; ``nvidia-smi -L`` lists GPUs (or fails on a CPU machine);
   ``true`` and ``false`` succeed and fail.
 - ``exit N`` ends the script with status N at once.
-- Any other command succeeds silently after one second.
+- Any other command, and any pipeline, succeeds silently after one
+  second; output redirected with ``>`` or ``>>`` is not shown.
 - The final status is the last command's; nonzero means
   ``COMPLETED WITH ERROR``. A run lasts at most :data:`MAX_RUN` seconds.
 """
@@ -63,7 +64,7 @@ def _split(script: str) -> list[tuple[str, list[str]]]:
     """(separator before, argv) pairs; the first separator is ';'."""
     commands: list[tuple[str, list[str]]] = []
     for line in script.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
         lexer.whitespace_split = True
         separator, argv = ";", list[str]()
         try:
@@ -101,6 +102,12 @@ def _os_release(image: str) -> list[str]:
 
 def _run(argv: list[str], node: Node) -> tuple[list[str], float, int]:
     """Output, seconds taken and exit status of one command."""
+    if "|" in argv:  # a pipeline: its output is whatever the last stage makes
+        return [], 1.0, 0
+    redirect = next((i for i, a in enumerate(argv) if a in (">", ">>")), None)
+    if redirect is not None:
+        _, seconds, status = _run(argv[:redirect], node)
+        return [], seconds, status
     name, args = argv[0], argv[1:]
     if name == "echo":
         words = [a for a in args if a not in ("-n", "-e")]

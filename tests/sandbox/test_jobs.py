@@ -96,6 +96,9 @@ def test_status_by_name_matches_status_by_number(sandbox: SandboxServer) -> None
         ("sleep 600", "COMPLETED", 0, "00:00:45"),
         ("nvidia-smi -L", "COMPLETED WITH ERROR", 9, "00:00:03"),
         ("mystery-tool --flag", "COMPLETED", 0, "00:00:03"),
+        ("echo hi | grep h", "COMPLETED", 0, "00:00:03"),
+        ("echo hi > /data/out.txt && sleep 5", "COMPLETED", 0, "00:00:07"),
+        ("false > /dev/null", "COMPLETED WITH ERROR", 1, "00:00:03"),
     ],
 )
 def test_the_jobscript_decides_the_outcome(
@@ -443,3 +446,14 @@ def test_jobs_label_and_all_filters(
     jobs = get(sandbox, "jobs", **params).json()
 
     assert len(jobs) == count
+
+
+def test_redirected_and_piped_output_is_not_shown(sandbox: SandboxServer) -> None:
+    number = submit_batch(sandbox, "echo hidden > /tmp/x; echo a | tr a b; echo shown")
+    sandbox.advance(60)
+
+    text = get(sandbox, "output", number=number).text
+
+    assert "hidden" not in text
+    assert "tr a b" not in text
+    assert text.endswith("shown\n")
