@@ -38,6 +38,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jarvice_tools.client import JarviceClient
 from jarvice_tools.settings import Caller
+from slack_bot.forms import AppDefCache
 from slack_bot.help import HelpBook
 from slack_bot.router import CommandRouter, Reply
 from slack_bot.settings import SlackSettings
@@ -87,6 +88,7 @@ class SlackBot:
         self.app = app
         self.router = CommandRouter(self)
         self.help = HelpBook(self.router)
+        self.appdefs = AppDefCache()
         self._submitted: list[JobSubmittedHook] = []
         self._startup: list[LifecycleHook] = []
         self._shutdown: list[LifecycleHook] = []

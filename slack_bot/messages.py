@@ -86,13 +86,13 @@ def bad_arguments(
     action: str, problems: Sequence[FieldProblem], usage: str, required: str
 ) -> str:
     lines = [f"Those arguments do not fit `{action}`; nothing was sent to JARVICE:"]
-    lines += [f"• `{p.field}` {_readable(p.message)}" for p in problems]
+    lines += [f"• `{p.field}` {readable(p.message)}" for p in problems]
     lines.append(f"Usage: `{usage}`" + (f" ({required})" if required else ""))
     lines.append(f"`{COMMAND} help {action}` describes every parameter.")
     return "\n".join(lines)
 
 
-def _readable(message: str) -> str:
+def readable(message: str) -> str:
     return (
         message.replace("Input should be", "must be")
         .replace("Field required", "is required")

@@ -270,8 +270,9 @@ class CommandRouter:
             )
         return _Plan(subcommand, rest, prepared, arguments=keys_only)
 
-    async def run(self, ctx: CommandContext) -> None:
-        """Gate, run the handler, answer, and record the outcome."""
+    async def run(self, ctx: CommandContext, *, kind: str = "command") -> None:
+        """Gate, run the handler, answer, and record the outcome (`kind` is
+        command, or click for a button that runs a command)."""
         reply = await self._gate(ctx)
         if reply is None:
             reply = await self._call(ctx)
@@ -289,7 +290,7 @@ class CommandRouter:
         )
         await self.bot.record(
             AuditEntry(
-                kind="command",
+                kind=kind,
                 slack_user_id=ctx.user_id,
                 slack_team_id=ctx.team_id,
                 channel_id=ctx.channel_id,

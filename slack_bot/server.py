@@ -1,0 +1,133 @@
+"""Serving the Slack app: HTTP under uvicorn, or Socket Mode.
+
+HTTP mode serves Bolt's `POST /slack/events` through Bolt's ASGI adapter
+under uvicorn (not Bolt's development server), plus `GET /healthz`
+(the process is up) and `GET /readyz` (the database answers). Socket Mode
+(when SLACK_APP_TOKEN is set) connects out to Slack and serves only the two
+health endpoints on the port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import sqlalchemy as sa
+import uvicorn
+from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from jarvice_tools.client import JarviceClient
+from slack_bot.app import create_bot
+from slack_bot.bot import SlackBot
+from slack_bot.settings import SlackSettings
+from slack_bot.store import Store
+
+__all__ = ["EVENTS_PATH", "asgi_app", "serve"]
+
+logger = logging.getLogger("slack_bot")
+
+EVENTS_PATH = "/slack/events"
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def asgi_app(bot: SlackBot, *, events: bool = True) -> ASGIApp:
+    """The ASGI application: Slack's events (unless `events` is False) and
+    the health endpoints."""
+    slack = AsyncSlackRequestHandler(bot.app, path=EVENTS_PATH)
+
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            if path == "/healthz":
+                await _json(send, 200, {"status": "ok"})
+                return
+            if path == "/readyz":
+                ready = await _database_answers(bot.store)
+                await _json(send, 200 if ready else 503, {"database": ready})
+                return
+        if events and path == EVENTS_PATH:
+            await slack(scope, receive, send)  # type: ignore[arg-type]
+            return
+        await _json(send, 404, {"error": "not found"})
+
+    return application
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _database_answers(store: Store) -> bool:
+    try:
+        async with asyncio.timeout(2):
+            async with store.engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+async def serve(settings: SlackSettings, *, host: str, port: int) -> None:
+    """Open the store (migrating it), build the app and serve until stopped."""
+    store = await Store.open(settings.database_url, keys=settings.key_box())
+    jarvice = JarviceClient(settings.jarvice_api_url, timeout=settings.jarvice_timeout)
+    bot = create_bot(settings, store=store, jarvice=jarvice)
+    socket: AsyncSocketModeHandler | None = None
+    try:
+        await bot.start()
+        if settings.socket_mode:
+            assert settings.app_token is not None
+            socket = AsyncSocketModeHandler(
+                bot.app, settings.app_token.get_secret_value()
+            )
+            await socket.connect_async()  # type: ignore[no-untyped-call]
+            logger.info("connected to Slack in Socket Mode")
+        config = uvicorn.Config(
+            asgi_app(bot, events=not settings.socket_mode),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+        mode = "Socket Mode (health only)" if socket else f"HTTP at {EVENTS_PATH}"
+        logger.info("serving %s on %s:%d", mode, host, port)
+        await uvicorn.Server(config).serve()
+    finally:
+        if socket is not None:
+            await socket.close_async()  # type: ignore[no-untyped-call]
+        await bot.stop()
+        await jarvice.aclose()
+        await store.close()
