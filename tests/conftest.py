@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 # ---------------------------------------------------------------------------
-# Store databases (owner: slack). `database_url` yields a fresh, empty
-# database URL (a DATABASE_URL value), once on SQLite and once on PostgreSQL.
+# Store databases and fake Slack (owner: slack). `database_url` yields a
+# fresh, empty database URL (a DATABASE_URL value), once on SQLite and once
+# on PostgreSQL; `fake_slack` a fake Slack Web API on loopback.
 # PostgreSQL runs against JARVICE_TOOLS_POSTGRES_URL (default: the local
 # server, user postgres, trust auth): each test gets a throwaway database,
 # dropped afterwards. Without a reachable server the PostgreSQL cases skip,
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from jarvice_tools.sandbox import SandboxServer
+from slack_bot.testing import FakeSlack
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "JARVICE_TOOLS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -81,6 +83,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     url: str = request.getfixturevalue("postgres_database_url")
     return url
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on loopback (see slack_bot.testing.fake_slack):
+    `api_url` for SLACK_API_URL, `response_url(name)`, recorded `calls()`,
+    and `fail(...)` for 429/5xx/not_in_channel."""
+    with FakeSlack() as fake:
+        yield fake
 
 
 # --- end of section: store databases ----------------------------------------

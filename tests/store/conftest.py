@@ -11,11 +11,6 @@ from slack_bot.store import KeyBox, Store
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def keys() -> KeyBox:
     return KeyBox(Fernet.generate_key().decode())
 

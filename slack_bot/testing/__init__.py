@@ -1,0 +1,23 @@
+"""Test helpers shipped with the Slack app: a fake Slack Web API and signed
+requests. Tests, benchmarks and demos import them; the app itself never
+does."""
+
+from slack_bot.testing.fake_slack import Call, Failure, FakeSlack
+from slack_bot.testing.requests import (
+    SignedRequest,
+    SlackRequests,
+    checkbox,
+    selected,
+    typed,
+)
+
+__all__ = [
+    "Call",
+    "Failure",
+    "FakeSlack",
+    "SignedRequest",
+    "SlackRequests",
+    "checkbox",
+    "selected",
+    "typed",
+]

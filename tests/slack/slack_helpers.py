@@ -1,0 +1,60 @@
+"""Constants and helpers shared by the Slack app's tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import SecretStr
+from slack_bolt.response import BoltResponse
+
+from jarvice_tools.sandbox import SandboxServer
+from jarvice_tools.settings import Credentials
+from slack_bot.bot import SlackBot
+from slack_bot.testing import SignedRequest
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ADMIN = "UADMIN01"
+ALICE = "UALICE01"
+BOB = "UBOB0001"
+STRANGER = "USTRANGE"
+
+BotFactory = Callable[..., Awaitable[SlackBot]]
+
+
+async def link(
+    bot: SlackBot, sandbox: SandboxServer, slack_user: str, name: str
+) -> str:
+    """Link a Slack user to a sandbox account; returns the API key."""
+    account = sandbox.account(name)
+    await bot.store.links.save(
+        slack_user,
+        Credentials(username=account.username, apikey=SecretStr(account.apikey)),
+    )
+    return str(account.apikey)
+
+
+async def dispatch(bot: SlackBot, request: SignedRequest) -> BoltResponse:
+    """Dispatch in-process; the listener tasks Bolt leaves running after the
+    ack are remembered for `settle()`."""
+    before = asyncio.all_tasks()
+    response = await bot.app.async_dispatch(request.bolt())
+    _LISTENERS.update(asyncio.all_tasks() - before)
+    return response
+
+
+def jarvice_paths(sandbox: SandboxServer) -> list[str]:
+    """The /jarvice/... endpoints the sandbox received, in order."""
+    return [request.endpoint for request in sandbox.requests]
+
+
+_LISTENERS: set[asyncio.Task[Any]] = set()
+
+
+async def settle(within: float = 10.0) -> None:
+    """Wait for the work listeners do after their ack (answers, audit)."""
+    pending = {task for task in _LISTENERS if not task.done()}
+    _LISTENERS.clear()
+    if pending:
+        await asyncio.wait(pending, timeout=within)
