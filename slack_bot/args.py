@@ -217,7 +217,7 @@ def _fill_positional(
     problems: list[FieldProblem] = []
     for word in words:
         if not slots:
-            problems.append(_too_many(action, word))
+            problems.append(_too_many(action))
             break
         slot = slots.pop(0)
         if slot == "number" and is_job:
@@ -236,17 +236,18 @@ def _fill_positional(
     return problems
 
 
-def _too_many(action: Action[Any, Any], word: str) -> FieldProblem:
+def _too_many(action: Action[Any, Any]) -> FieldProblem:
+    """Extra words are not repeated back: they could be anything pasted."""
     slots = positional_fields(action.params)
     if not slots:
         return FieldProblem(
-            word,
+            "values",
             f"{action.name} takes no values without a name; write key=value",
         )
     listed = ", ".join(slots)
     return FieldProblem(
-        word,
-        f"is one value too many: {action.name} takes {len(slots)} without a "
+        "values",
+        f"one value too many: {action.name} takes {len(slots)} without a "
         f"name ({listed}); write the others as key=value",
     )
 

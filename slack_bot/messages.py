@@ -74,11 +74,12 @@ AUDIT_LOG_HELP = (
 )
 
 
-def unknown_action(name: str, suggestion: str | None) -> str:
+def unknown_action(name: str | None, suggestion: str | None) -> str:
     hint = f" Did you mean `{suggestion}`?" if suggestion else ""
+    called = f" called `{name}`" if name else " by that name"
     return (
-        f"There is no action called `{name}`.{hint} `{COMMAND} help` lists them "
-        "all. Nothing was sent to JARVICE."
+        f"There is no action{called}.{hint} `{COMMAND} help` lists them all. "
+        "Nothing was sent to JARVICE."
     )
 
 

@@ -42,6 +42,7 @@ with the Reply's `outcome` and `detail` (never put a secret in them).
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import re
 import secrets
@@ -57,6 +58,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jarvice_tools.client import JarviceClient
 from jarvice_tools.errors import JarviceError
+from jarvice_tools.redact import redact
 from jarvice_tools.settings import Caller
 from slack_bot import messages
 from slack_bot.args import ArgumentError, describe_arguments
@@ -79,6 +81,8 @@ Handler = Callable[["CommandContext"], Awaitable["Reply | None"]]
 Prepare = Callable[[str], Any]
 
 _PLAIN_WORD = re.compile(r"^[a-z][a-z-]{0,19}$")
+"""An unknown name is repeated back only if it looks like a word, never if
+it could be something pasted by mistake (a key, say)."""
 
 
 @dataclass
@@ -91,6 +95,14 @@ class Reply:
     detail: str | None = None
     response_type: str = "ephemeral"
     replace_original: bool = False
+
+    def without(self, *secrets: str) -> Reply:
+        """This reply with each secret masked (a last line of defence)."""
+        secrets = tuple(s for s in secrets if s)
+        if not secrets:
+            return self
+        masked = json.loads(redact(json.dumps(self.__dict__), *secrets))
+        return Reply(**masked)
 
     def message(self) -> dict[str, Any]:
         """Keyword arguments for `respond()`."""
@@ -242,13 +254,13 @@ class CommandRouter:
         subcommand = self._commands.get(name)
         if subcommand is None:
             suggestion = self.suggest(name)
+            shown = name if _PLAIN_WORD.match(name) else None
             reply = Reply(
-                messages.unknown_action(name, suggestion),
+                messages.unknown_action(shown, suggestion),
                 outcome="unknown",
                 detail=f"suggested {suggestion}" if suggestion else None,
             )
-            shown = name if _PLAIN_WORD.match(name) else "(not shown)"
-            return _Plan(None, rest, early=reply, arguments=shown)
+            return _Plan(None, rest, early=reply, arguments=shown or "(not shown)")
         if rest.lower() in ("help", "-h", "--help", "?"):
             return _Plan(subcommand, rest, early=self.bot.help.reply(name))
         keys_only = describe_arguments(None, rest)
@@ -276,9 +288,12 @@ class CommandRouter:
         reply = await self._gate(ctx)
         if reply is None:
             reply = await self._call(ctx)
+        if reply is not None and ctx.caller is not None:
+            reply = reply.without(ctx.caller.credentials.apikey.get_secret_value())
         if reply is not None:
             await self.bot.send(ctx.respond, reply)
         outcome = reply.outcome if reply else "ok"
+        secret = ctx.caller.credentials.apikey.get_secret_value() if ctx.caller else ""
         elapsed = (time.perf_counter() - ctx.started) * 1000
         logger.info(
             "/jarvice %s by %s (%s) -> %s in %.0f ms",
@@ -296,9 +311,9 @@ class CommandRouter:
                 channel_id=ctx.channel_id,
                 jarvice_username=ctx.caller.username if ctx.caller else None,
                 action=ctx.name,
-                arguments=ctx.audit_arguments,
+                arguments=redact(ctx.audit_arguments, secret),
                 outcome=outcome,
-                detail=reply.detail if reply else None,
+                detail=redact(reply.detail, secret) if reply and reply.detail else None,
             )
         )
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 from slack_bolt.response import BoltResponse
 
@@ -58,3 +59,19 @@ async def settle(within: float = 10.0) -> None:
     _LISTENERS.clear()
     if pending:
         await asyncio.wait(pending, timeout=within)
+
+
+def running_job(sandbox: SandboxServer, user: str, *, nodes: int = 2) -> int:
+    """A job of `user` that is running now (submitted straight to the sandbox)."""
+    account = sandbox.account(user)
+    body = {
+        "container": {"image": "library/ubuntu:jammy", "jobscript": "sleep 60"},
+        "machine": {"type": "n3", "nodes": nodes},
+        "user": {"username": user, "apikey": account.apikey},
+    }
+    answer = httpx.post(f"{sandbox.url}/jarvice/batch", json=body, timeout=10)
+    answer.raise_for_status()
+    number = int(answer.json()["number"])
+    sandbox.set_status(number, "PROCESSING STARTING")
+    sandbox.clear_requests()
+    return number
