@@ -118,3 +118,28 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 # --- end of section: sandbox -------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Secrets (owner: core). Every test's log records are checked for the
+# sandbox's seeded API keys: a key in any log line fails the test that
+# logged it, whichever library logged it.
+# ---------------------------------------------------------------------------
+import logging  # noqa: E402
+
+SEEDED_KEYS = tuple(account.apikey for account in SandboxServer().accounts)
+
+
+@pytest.fixture(autouse=True)
+def no_api_key_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    caplog.set_level(logging.DEBUG)
+    yield
+    leaked = [
+        record.name
+        for record in caplog.records
+        if any(key in record.getMessage() for key in SEEDED_KEYS)
+    ]
+    assert not leaked, f"an API key was logged by {sorted(set(leaked))}"
+
+
+# --- end of section: secrets -------------------------------------------------

@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import vcr
 from vcr.request import Request
@@ -40,11 +40,17 @@ def scrub_body(body: bytes | str | None) -> bytes | None:
 
 
 def _scrub_request(request: Request) -> Request:
+    """No key, and no host: replays match on the path, so the recording
+    does not depend on which port the sandbox happened to get."""
     request.body = scrub_body(request.body)
+    request.uri = urlunsplit(urlsplit(request.uri)._replace(netloc="recorded.invalid"))
+    request.headers.pop("Host", None)
     return request
 
 
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    for name in [n for n in response["headers"] if n.lower() == "date"]:
+        del response["headers"][name]
     body = response["body"]["string"]
     if isinstance(body, bytes) and not body.startswith(b"\x89PNG"):
         text = _KEY_IN_TEXT.sub(lambda m: m.group(1) + PLACEHOLDER, body.decode())

@@ -22,6 +22,8 @@ from tests.contract.cassettes import CASSETTES, recorder
 from tests.contract.tour import Outcome, TourPlan, Wait, tour
 
 CASSETTE = "tour.yaml"
+RECORDED_AT = 1_764_763_200.0
+"""The sandbox clock's start, so that re-recording gives the same job names."""
 OUTCOMES = "tour.json"
 
 
@@ -54,7 +56,7 @@ def record(
 
 
 def record_sandbox(out: Path) -> None:
-    with SandboxServer(clock="manual") as sandbox:
+    with SandboxServer(clock="manual", epoch=RECORDED_AT) as sandbox:
         alice, boss = sandbox.account("alice"), sandbox.account("admin")
 
         async def advance(seconds: float) -> None:

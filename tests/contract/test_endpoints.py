@@ -401,3 +401,13 @@ async def test_wrong_credentials_are_unauthorized(
 
     with pytest.raises(Unauthorized, match="user bob"):
         await jarvice.for_caller(stranger).jobs()
+
+
+async def test_a_base_url_with_a_path_prefix(sandbox: SandboxServer) -> None:
+    async with JarviceClient(
+        f"{sandbox.url}/api/", caller=caller_for(sandbox, "alice")
+    ) as prefixed:
+        machines = await prefixed.machines(name="n0")
+
+    assert list(machines.root) == ["n0"]
+    assert sandbox.requests[-1].endpoint == "machines"
