@@ -1,0 +1,213 @@
+"""Running the server: stdio or streamable HTTP, against JARVICE or against
+the built-in sandbox (demo mode)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import uvicorn
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+
+from jarvice_tools.client import JarviceClient
+from jarvice_tools.redact import install_log_redaction
+from jarvice_tools.settings import Caller, Credentials, JarviceSettings
+from mcp_server import wording
+from mcp_server.config import LOOPBACK_HOSTS, ServerConfig
+from mcp_server.confirm import ConfirmationTokens
+from mcp_server.identity import (
+    Identities,
+    Principal,
+    load_identities,
+    new_token,
+    token_digest,
+)
+from mcp_server.runtime import Runtime
+from mcp_server.server import JarviceMCPServer, build_server
+
+__all__ = [
+    "Started",
+    "configure_logging",
+    "http_app",
+    "open_runtime",
+    "serve",
+    "serve_http",
+]
+
+logger = logging.getLogger("mcp_server")
+
+SANDBOX_USER = "alice"
+SANDBOX_ADMIN = "admin"
+MCP_PATH = "/mcp"
+
+
+def configure_logging(level: str) -> None:
+    """Everything to stderr: on stdio, stdout carries the protocol."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction("httpx", "httpcore", "jarvice_tools", "mcp", "mcp_server")
+
+
+@dataclass(frozen=True)
+class Started:
+    """A runtime, and in demo mode over HTTP the sandbox users' tokens."""
+
+    runtime: Runtime
+    tokens: dict[str, str]
+
+
+@asynccontextmanager
+async def open_runtime(config: ServerConfig) -> AsyncIterator[Started]:
+    """The runtime for `config`: a JARVICE client for the configured
+    JARVICE (or a sandbox started now, in this loop) and the identities."""
+    async with AsyncExitStack() as stack:
+        if config.sandbox:
+            from jarvice_tools.sandbox import SandboxServer
+
+            sandbox = await stack.enter_async_context(SandboxServer(clock="real"))
+            settings = JarviceSettings(api_url=sandbox.url)
+            identities, tokens = _sandbox_identities(config, sandbox)
+        else:
+            settings = JarviceSettings()
+            identities = load_identities(config, settings)
+            tokens = {}
+        default = identities.default
+        if config.transport == "stdio" and (default is None or default.caller is None):
+            logger.warning(wording.NO_CREDENTIALS)
+        client = JarviceClient(
+            settings.api_url,
+            caller=default.caller if default else None,
+            timeout=settings.timeout,
+        )
+        await stack.enter_async_context(client)
+        runtime = Runtime(
+            config=config,
+            identities=identities,
+            client=client,
+            tokens=ConfirmationTokens(ttl=config.confirm_token_ttl),
+        )
+        yield Started(runtime, tokens)
+
+
+def _sandbox_identities(
+    config: ServerConfig, sandbox: object
+) -> tuple[Identities, dict[str, str]]:
+    """Sandbox users as identities: on stdio one user (the system admin with
+    --admin), over HTTP a fresh token for alice and one for the admin."""
+    accounts = {a.username: a for a in sandbox.accounts}  # type: ignore[attr-defined]
+
+    def caller(username: str) -> Caller:
+        account = accounts[username]
+        credentials = Credentials(username=username, apikey=account.apikey)
+        return Caller(credentials=credentials, admin=account.role == "system_admin")
+
+    if config.transport == "stdio":
+        username = SANDBOX_ADMIN if config.admin else SANDBOX_USER
+        return Identities(default=Principal(f"stdio:{username}", caller(username))), {}
+
+    user_token = config.token.get_secret_value() if config.token else new_token()[0]
+    admin_token = new_token()[0]
+    by_digest = {
+        token_digest(user_token): Principal(
+            f"token:{SANDBOX_USER}", caller(SANDBOX_USER)
+        ),
+        token_digest(admin_token): Principal(
+            f"token:{SANDBOX_ADMIN}", caller(SANDBOX_ADMIN)
+        ),
+    }
+    tokens = {SANDBOX_USER: user_token, SANDBOX_ADMIN: admin_token}
+    return Identities(by_digest=by_digest), tokens
+
+
+def transport_security(config: ServerConfig) -> TransportSecuritySettings:
+    """Host/Origin checks: localhost only unless configured."""
+    hosts = list(config.allowed_hosts)
+    origins = list(config.allowed_origins)
+    if not hosts:
+        if config.host not in LOOPBACK_HOSTS:
+            logger.warning(wording.OPEN_HOST.format(host=config.host))
+        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    if not origins:
+        origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=origins,
+    )
+
+
+def http_app(server: JarviceMCPServer, config: ServerConfig) -> Starlette:
+    """The ASGI app: stateless streamable HTTP at /mcp with SSE responses
+    (so progress notifications arrive), plus /health and /ready."""
+    return server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,
+        json_response=False,
+        transport_security=transport_security(config),
+        host=config.host,
+    )
+
+
+async def serve_http(
+    server: JarviceMCPServer,
+    config: ServerConfig,
+    *,
+    on_ready: Callable[[str], Awaitable[None]] | None = None,
+) -> None:
+    """Serve until cancelled; `on_ready(base_url)` once listening."""
+    app = http_app(server, config)
+    uv_config = uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    uv_server = uvicorn.Server(uv_config)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(uv_server.serve)
+        while not uv_server.started:
+            if uv_server.should_exit:
+                return
+            await anyio.sleep(0.01)
+        port = uv_server.servers[0].sockets[0].getsockname()[1]
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        if on_ready is not None:
+            await on_ready(f"http://{host}:{port}")
+
+
+async def serve(config: ServerConfig) -> None:
+    """Run `jarvice-mcp` as configured until stopped."""
+    async with open_runtime(config) as started:
+        server = build_server(started.runtime)
+        if config.transport == "stdio":
+            if config.sandbox:
+                default = started.runtime.identities.default
+                user = default.id.removeprefix("stdio:") if default else "?"
+                logger.info(wording.sandbox_banner_stdio(user))
+            await server.run_stdio_async()
+            return
+
+        async def announce(base: str) -> None:
+            if started.tokens:
+                url, health = f"{base}{MCP_PATH}", f"{base}/health"
+                text = wording.sandbox_banner_http(url, started.tokens, health)
+                sys.stderr.write(text + "\n")
+                sys.stderr.flush()
+            logger.info("Serving MCP at %s%s", base, MCP_PATH)
+
+        await serve_http(server, config, on_ready=announce)

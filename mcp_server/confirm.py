@@ -1,0 +1,126 @@
+"""Asking a person before a confirm-guarded action runs.
+
+When the client can elicit, the person is asked through the SDK's `Resolve`
++ `Elicit` (an input-required round trip on 2026-07-28, `elicitation/create`
+on older protocol versions) and shown what will happen. Only an accepted
+"yes" becomes a `jarvice_tools.guards.Confirmation`.
+
+When it cannot, the configured fallback applies: `deny` refuses; `token`
+answers the first call with the preview and a one-time token bound to the
+action, its exact arguments and the principal, and only a second call
+carrying that token, before it expires, runs the action. A token is spent by
+any attempt to use it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mcp.server.mcpserver import Context
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field
+
+from mcp_server import wording
+
+__all__ = [
+    "ConfirmAnswer",
+    "ConfirmationTokens",
+    "NotAsked",
+    "TokenRefused",
+    "can_elicit",
+]
+
+INPUT_REQUIRED_VERSION = "2026-07-28"
+
+
+class ConfirmAnswer(BaseModel):
+    """What the person is asked to fill in: one yes/no."""
+
+    confirm: bool = Field(
+        title=wording.CONFIRM_FIELD_TITLE, description=wording.CONFIRM_FIELD
+    )
+
+
+@dataclass(frozen=True)
+class NotAsked:
+    """The resolver's answer when the client cannot be asked."""
+
+
+def uses_input_required(ctx: Context) -> bool:
+    version = ctx.protocol_version
+    return version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION)
+
+
+def can_elicit(ctx: Context) -> bool:
+    """Whether this request's client can ask its user a question now."""
+    capabilities = ctx.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    if elicitation is None:
+        return False
+    if elicitation.form is None and elicitation.url is not None:
+        return False
+    return uses_input_required(ctx) or bool(ctx.session.can_send_request)
+
+
+class TokenRefused(Exception):
+    """A confirmation token that does not authorise this call."""
+
+
+@dataclass(frozen=True)
+class _Issued:
+    action: str
+    fingerprint: str
+    principal: str
+    expires_at: float
+
+
+class ConfirmationTokens:
+    """One-time confirmation tokens, kept in this process only: a token
+    issued by another replica is unknown here and refused."""
+
+    def __init__(
+        self, *, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._issued: dict[str, _Issued] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, action: str, fingerprint: str, principal: str) -> str:
+        token = "confirm-" + secrets.token_urlsafe(12)
+        with self._lock:
+            self._drop_expired()
+            self._issued[token] = _Issued(
+                action, fingerprint, principal, self._clock() + self.ttl
+            )
+        return token
+
+    def redeem(
+        self, token: str, action: str, fingerprint: str, principal: str, tool: str
+    ) -> None:
+        """Spend `token`; raise `TokenRefused` unless it fits this exact call."""
+        with self._lock:
+            issued = self._issued.pop(token.strip(), None)
+        if issued is None:
+            raise TokenRefused(wording.TOKEN_UNKNOWN.format(tool=tool))
+        if self._clock() > issued.expires_at:
+            raise TokenRefused(wording.TOKEN_EXPIRED.format(tool=tool))
+        if (issued.action, issued.fingerprint, issued.principal) != (
+            action,
+            fingerprint,
+            principal,
+        ):
+            raise TokenRefused(wording.TOKEN_MISMATCH.format(tool=tool))
+
+    def __len__(self) -> int:
+        return len(self._issued)
+
+    def _drop_expired(self) -> None:
+        now = self._clock()
+        expired = [t for t, issued in self._issued.items() if issued.expires_at < now]
+        for token in expired:
+            del self._issued[token]

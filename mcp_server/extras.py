@@ -1,0 +1,255 @@
+"""What the server offers beyond one endpoint per tool: waiting for a job,
+explaining a job, resources (a job's output, the app and machine
+catalogues) and prompts (diagnosing a failed job, running a container)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, Field, create_model
+
+from jarvice_tools import errors
+from jarvice_tools.actions import registry as act
+from jarvice_tools.insights import JobExplanation, explain_job, wait_for_job
+from jarvice_tools.models import JobRef
+from jarvice_tools.summaries import JobSummary
+from mcp_server import wording
+from mcp_server.results import present, text_result
+from mcp_server.runtime import Runtime
+from mcp_server.tools import READ_ANNOTATIONS, build_tool, parse
+
+__all__ = [
+    "EXTRA_TOOLSET",
+    "WaitOutcome",
+    "add_prompts",
+    "add_resources",
+    "explain_tool",
+    "wait_tool",
+]
+
+EXTRA_TOOLSET = "jobs"
+"""The toolset the wait and explain tools belong to."""
+
+
+class WaitOutcome(BaseModel):
+    job: JobSummary
+    finished: bool = Field(description="True if the job reached a final state.")
+    waited_seconds: float
+    message: str
+
+
+def wait_tool(runtime: Runtime) -> Tool:
+    name = "jarvice_wait"
+    limit = runtime.config.max_wait
+    params = create_model(
+        "WaitParams",
+        __base__=JobRef,
+        timeout_seconds=(
+            int,
+            Field(
+                default=min(300, limit),
+                ge=1,
+                le=limit,
+                description=wording.WAIT_TIMEOUT.format(limit=limit),
+            ),
+        ),
+    )
+
+    async def body(
+        ctx: Context, values: dict[str, Any], others: dict[str, Any]
+    ) -> CallToolResult:
+        checked = parse(params, values, name)
+        ref = JobRef(number=checked.number, name=checked.name)
+        client = runtime.client_for(runtime.principal())
+        timeout = float(checked.timeout_seconds)
+
+        async def progress(summary: JobSummary, elapsed: float) -> None:
+            message = wording.wait_progress(summary.number, summary.status, elapsed)
+            await ctx.report_progress(min(elapsed, timeout), timeout, message)
+
+        try:
+            result = await wait_for_job(
+                client,
+                ref,
+                max_seconds=timeout,
+                interval=runtime.config.poll_interval,
+                on_poll=progress,
+            )
+        except errors.JarviceError as error:
+            raise ToolError(str(error)) from None
+        message = wording.wait_outcome(
+            result.job.number, result.job.status, result.finished, result.waited_seconds
+        )
+        outcome = WaitOutcome(
+            job=result.job,
+            finished=result.finished,
+            waited_seconds=result.waited_seconds,
+            message=message,
+        )
+        from mcp_server.results import json_result
+
+        return json_result(outcome)
+
+    return build_tool(
+        name=name,
+        title=wording.WAIT_TITLE,
+        description=wording.WAIT_DESCRIPTION,
+        params=params,
+        annotations=READ_ANNOTATIONS,
+        output=WaitOutcome,
+        body=body,
+    )
+
+
+def explain_tool(runtime: Runtime) -> Tool:
+    name = "jarvice_explain"
+    params = create_model(
+        "ExplainParams",
+        __base__=JobRef,
+        lines=(
+            int,
+            Field(
+                default=30,
+                ge=1,
+                le=runtime.config.max_output_lines,
+                description=wording.EXPLAIN_LINES,
+            ),
+        ),
+    )
+
+    async def body(
+        ctx: Context, values: dict[str, Any], others: dict[str, Any]
+    ) -> CallToolResult:
+        checked = parse(params, values, name)
+        ref = JobRef(number=checked.number, name=checked.name)
+        client = runtime.client_for(runtime.principal())
+        try:
+            explanation = await explain_job(
+                client,
+                ref,
+                lines=checked.lines,
+                max_bytes=runtime.config.max_output_bytes,
+                now=runtime.now(),
+            )
+        except errors.JarviceError as error:
+            raise ToolError(str(error)) from None
+        data = explanation.model_dump(mode="json", exclude_none=True)
+        text = wording.explanation_text(explanation)
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], structured_content=data
+        )
+
+    return build_tool(
+        name=name,
+        title=wording.EXPLAIN_TITLE,
+        description=wording.EXPLAIN_DESCRIPTION,
+        params=params,
+        annotations=READ_ANNOTATIONS,
+        output=JobExplanation,
+        body=body,
+    )
+
+
+def add_resources(server: MCPServer[Any], runtime: Runtime, toolsets: set[str]) -> None:
+    """Resources for the enabled toolsets."""
+    if "jobs" in toolsets:
+
+        @server.resource(
+            "jarvice://jobs/{number}/output",
+            name="job-output",
+            title="Job output",
+            description=wording.OUTPUT_RESOURCE,
+            mime_type="text/plain",
+        )
+        async def job_output(number: str) -> str:
+            return await _job_output(runtime, number)
+
+    if "apps" in toolsets:
+
+        @server.resource(
+            "jarvice://apps",
+            name="apps",
+            title="Applications",
+            description=wording.APPS_RESOURCE,
+            mime_type="application/json",
+        )
+        async def apps() -> str:
+            return await _catalogue(runtime, act.APPS)
+
+    if "machines" in toolsets:
+
+        @server.resource(
+            "jarvice://machines",
+            name="machines",
+            title="Machine types",
+            description=wording.MACHINES_RESOURCE,
+            mime_type="application/json",
+        )
+        async def machines() -> str:
+            return await _catalogue(runtime, act.MACHINES)
+
+
+async def _job_output(runtime: Runtime, number: str) -> str:
+    client = runtime.client_for(_resource_principal(runtime))
+    ref = {"number": number.strip()}
+    limits = runtime.limits
+    try:
+        found, status = (await client.run(act.STATUS, ref)).only()
+        if not (status.is_final or status.is_running):
+            return wording.NO_OUTPUT_YET.format(number=found, status=status.job_status)
+        action = act.OUTPUT if status.is_final else act.TAIL
+        lines = limits.max_lines
+        text = await client.run(action, {"number": found, "lines": lines})
+    except errors.JarviceError as error:
+        raise ResourceError(str(error)) from None
+    heading = wording.text_heading(action, f"job {found}")
+    result = text_result(heading, text, limits, asked=lines, takes_lines=True)
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+async def _catalogue(runtime: Runtime, action: Any) -> str:
+    client = runtime.client_for(_resource_principal(runtime))
+    try:
+        value = await client.run(action)
+    except errors.JarviceError as error:
+        raise ResourceError(str(error)) from None
+    params = action.parse({})
+    result = present(action, params, value, runtime.limits, now=runtime.now())
+    return json.dumps(result.structured_content, ensure_ascii=False)
+
+
+def _resource_principal(runtime: Runtime) -> Any:
+    try:
+        return runtime.principal()
+    except ToolError as error:
+        raise ResourceError(str(error)) from None
+
+
+def add_prompts(server: MCPServer[Any], toolsets: set[str]) -> None:
+    if "jobs" not in toolsets:
+        return
+
+    @server.prompt(
+        name="diagnose_failed_job",
+        title=wording.DIAGNOSE_TITLE,
+        description=wording.DIAGNOSE_DESCRIPTION,
+    )
+    def diagnose_failed_job(number: str = "") -> str:
+        return wording.diagnose_prompt(number.strip() or None)
+
+    @server.prompt(
+        name="submit_container_job",
+        title=wording.SUBMIT_TITLE,
+        description=wording.SUBMIT_DESCRIPTION,
+    )
+    def submit_container_job(
+        image: str, command: str, machine: str = "", nodes: str = "1"
+    ) -> str:
+        return wording.submit_prompt(image, command, machine.strip() or None, nodes)

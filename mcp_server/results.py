@@ -1,0 +1,463 @@
+"""Turning an action's result into an MCP tool result.
+
+JSON results become structured content with an output schema (always an
+object: lists and maps are wrapped, wide JARVICE shapes are summarised to the
+fields that matter), mirrored as JSON text for clients that only read text.
+Text results (job output, history, audit) are bounded and framed as
+untrusted data; screenshots are image content. Chosen by result type and
+kind, never by endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.types import CallToolResult, ImageContent, TextContent
+from pydantic import BaseModel, ConfigDict, Field
+
+from jarvice_tools.actions import Action, ResultKind
+from jarvice_tools.models import (
+    AppCatalog,
+    AppDef,
+    BillingReport,
+    JobList,
+    JobStatusMap,
+    MachineCatalog,
+    Projects,
+    Queues,
+    TeamUsers,
+    VaultListing,
+)
+from jarvice_tools.models.base import RequestModel
+from jarvice_tools.summaries import JobSummary, bound_text
+from mcp_server import wording
+
+__all__ = [
+    "AppInfo",
+    "AppListing",
+    "JobListing",
+    "Limits",
+    "MachineInfo",
+    "MachineListing",
+    "compact_schema",
+    "json_result",
+    "lean_output_schema",
+    "output_model",
+    "present",
+    "text_result",
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a single tool result may hold."""
+
+    max_lines: int = 100
+    max_bytes: int = 16_000
+    max_items: int = 50
+
+
+# -- summarised shapes -------------------------------------------------------------
+
+
+class JobListing(BaseModel):
+    jobs: list[JobSummary] = Field(description="Newest first.")
+    total: int = Field(description="Jobs in JARVICE's answer.")
+    note: str | None = None
+
+
+class MachineInfo(BaseModel):
+    name: str
+    description: str | None = None
+    cores: int | None = Field(default=None, description="Per node.")
+    gpus: int | None = Field(default=None, description="Per node.")
+    ram_gb: int | None = Field(default=None, description="Per node.")
+    min_nodes: int | None = None
+    max_nodes: int | None = None
+    price: float | None = Field(default=None, description="Per node-hour.")
+
+
+class MachineListing(BaseModel):
+    machines: list[MachineInfo]
+
+
+class AppInfo(BaseModel):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    commands: list[str] = Field(description="Use one with the submit action.")
+    machines: list[str] | None = Field(default=None, description="Patterns.")
+    price: float | None = Field(default=None, description="Per hour, on top.")
+
+
+class AppListing(BaseModel):
+    apps: list[AppInfo]
+
+
+class AppDefinition(BaseModel):
+    """An AppDef without its icon; commands keep their parameters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    description: str | None = None
+    machines: list[str] | None = None
+    commands: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Command -> path, parameters, ..."
+    )
+
+
+class VaultFile(BaseModel):
+    name: str = Field(description="Directories end in /.")
+    size: int | None = Field(default=None, description="Bytes (details=true).")
+    mtime: int | None = Field(default=None, description="Unix time (details=true).")
+
+
+class VaultView(BaseModel):
+    path: str
+    entries: list[VaultFile]
+    total: int
+    note: str | None = None
+
+
+class TeamMember(BaseModel):
+    username: str
+    email: str | None = None
+    name: str | None = None
+
+
+class TeamList(BaseModel):
+    users: list[TeamMember]
+
+
+class ProjectInfo(BaseModel):
+    name: str
+    members: list[str]
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectInfo]
+
+
+class QueueView(BaseModel):
+    name: str
+    app: str | None = None
+    machine: str | None = None
+    size: int | None = Field(default=None, description="Node limit per job.")
+
+
+class QueueList(BaseModel):
+    queues: list[QueueView]
+
+
+class BillingView(BaseModel):
+    columns: list[str]
+    rows: list[dict[str, str]]
+    total_rows: int
+    note: str | None = None
+
+
+# -- presenters ----------------------------------------------------------------------
+
+Presenter = Callable[[Any, RequestModel, Limits, float], BaseModel]
+
+
+def _jobs(
+    value: JobList, params: RequestModel, limits: Limits, now: float
+) -> JobListing:
+    numbers = sorted(value.root, reverse=True)
+    shown = numbers[: limits.max_items]
+    jobs = [JobSummary.of(n, value.root[n], now=now) for n in shown]
+    note = None
+    if len(shown) < len(numbers):
+        note = wording.list_note(len(shown), len(numbers), "jobs")
+    return JobListing(jobs=jobs, total=len(numbers), note=note)
+
+
+def _status(
+    value: JobStatusMap, params: RequestModel, limits: Limits, now: float
+) -> JobSummary:
+    number, status = value.only()
+    return JobSummary.of(number, status, now=now)
+
+
+def _machines(
+    value: MachineCatalog, params: RequestModel, limits: Limits, now: float
+) -> MachineListing:
+    machines = [
+        MachineInfo(
+            name=m.mc_name or key,
+            description=m.mc_description,
+            cores=m.mc_cores,
+            gpus=m.mc_gpus,
+            ram_gb=m.mc_ram,
+            min_nodes=m.mc_scale_min,
+            max_nodes=m.mc_scale_max,
+            price=m.mc_price,
+        )
+        for key, m in sorted(value.root.items())
+    ]
+    return MachineListing(machines=machines)
+
+
+def _apps(
+    value: AppCatalog, params: RequestModel, limits: Limits, now: float
+) -> AppListing:
+    apps = []
+    for key, app in sorted(value.root.items()):
+        appdef = app.data or AppDef()
+        apps.append(
+            AppInfo(
+                id=app.id or key,
+                name=appdef.name,
+                description=appdef.description,
+                commands=sorted(appdef.commands),
+                machines=appdef.machines,
+                price=app.price,
+            )
+        )
+    return AppListing(apps=apps)
+
+
+def _appdef(
+    value: AppDef, params: RequestModel, limits: Limits, now: float
+) -> AppDefinition:
+    dumped = value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    dumped.pop("image", None)
+    return AppDefinition.model_validate(dumped)
+
+
+def _vault(
+    value: VaultListing, params: RequestModel, limits: Limits, now: float
+) -> VaultView:
+    detailed = bool(getattr(params, "details", False))
+    entries = [
+        VaultFile(
+            name=e.name,
+            size=e.size if detailed else None,
+            mtime=e.mtime if detailed else None,
+        )
+        for e in value.root
+    ]
+    cap = limits.max_items * 4
+    note = None
+    if len(entries) > cap:
+        note = wording.list_note(cap, len(entries), "entries")
+    path = str(getattr(params, "path", "/"))
+    return VaultView(path=path, entries=entries[:cap], total=len(entries), note=note)
+
+
+def _team(
+    value: TeamUsers, params: RequestModel, limits: Limits, now: float
+) -> TeamList:
+    users = [
+        TeamMember(username=name, email=user.email, name=user.name)
+        for name, user in sorted(value.root.items())
+    ]
+    return TeamList(users=users)
+
+
+def _projects(
+    value: Projects, params: RequestModel, limits: Limits, now: float
+) -> ProjectList:
+    projects = [
+        ProjectInfo(name=name, members=members)
+        for name, members in sorted(value.root.items())
+    ]
+    return ProjectList(projects=projects)
+
+
+def _queues(
+    value: Queues, params: RequestModel, limits: Limits, now: float
+) -> QueueList:
+    if isinstance(value.root, list):
+        return QueueList(queues=[QueueView(name=name) for name in value.root])
+    queues = [
+        QueueView(
+            name=info.name or name, app=info.app, machine=info.machine, size=info.size
+        )
+        for name, info in sorted(value.root.items())
+    ]
+    return QueueList(queues=queues)
+
+
+def _billing(
+    value: BillingReport, params: RequestModel, limits: Limits, now: float
+) -> BillingView:
+    cap = limits.max_items * 4
+    note = None
+    if len(value.rows) > cap:
+        note = wording.list_note(cap, len(value.rows), "rows")
+    return BillingView(
+        columns=value.columns,
+        rows=value.rows[:cap],
+        total_rows=len(value.rows),
+        note=note,
+    )
+
+
+_PRESENTERS: dict[type[Any], tuple[type[BaseModel], Presenter]] = {
+    JobList: (JobListing, _jobs),
+    JobStatusMap: (JobSummary, _status),
+    MachineCatalog: (MachineListing, _machines),
+    AppCatalog: (AppListing, _apps),
+    AppDef: (AppDefinition, _appdef),
+    VaultListing: (VaultView, _vault),
+    TeamUsers: (TeamList, _team),
+    Projects: (ProjectList, _projects),
+    Queues: (QueueList, _queues),
+    BillingReport: (BillingView, _billing),
+}
+
+
+def output_model(action: Action[Any, Any]) -> type[BaseModel] | None:
+    """The model of the tool's structured output, or None for text and images."""
+    if action.kind in (ResultKind.TEXT, ResultKind.PNG):
+        return None
+    if action.result in _PRESENTERS:
+        return _PRESENTERS[action.result][0]
+    model = action.result_model
+    if model is None or "root" in model.model_fields:
+        raise TypeError(f"{action.name}: no presentation for {action.result!r}")
+    return model
+
+
+def present(
+    action: Action[Any, Any],
+    params: RequestModel,
+    value: Any,
+    limits: Limits,
+    *,
+    now: float,
+) -> CallToolResult:
+    """The tool result for `value`, what `action` returned for `params`."""
+    reference = params.job_reference()
+    if action.kind is ResultKind.PNG:
+        image = ImageContent(
+            type="image", data=base64.b64encode(value).decode(), mime_type="image/png"
+        )
+        caption = TextContent(
+            type="text", text=wording.screenshot_text(reference, len(value))
+        )
+        return CallToolResult(content=[image, caption])
+    if action.kind is ResultKind.TEXT:
+        takes_lines = "lines" in type(params).model_fields
+        return text_result(
+            wording.text_heading(action, reference),
+            value,
+            limits,
+            asked=getattr(params, "lines", None),
+            takes_lines=takes_lines,
+        )
+    if action.result in _PRESENTERS:
+        shaped = _PRESENTERS[action.result][1](value, params, limits, now)
+    else:
+        shaped = value
+    return json_result(shaped)
+
+
+def json_result(model: BaseModel) -> CallToolResult:
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=data
+    )
+
+
+def text_result(
+    heading: str,
+    text: str,
+    limits: Limits,
+    *,
+    asked: int | None,
+    takes_lines: bool,
+) -> CallToolResult:
+    """Bounded, framed untrusted text. `asked` is the lines argument the
+    caller gave JARVICE (0: all; None: none), `takes_lines` whether the
+    action has one."""
+    max_lines = limits.max_lines if asked is None else (asked or 10**9)
+    lines = text.splitlines()
+    kept = lines[-max_lines:]
+    size_cut = sum(len(line.encode()) + 1 for line in kept) > limits.max_bytes
+    bounded = bound_text(text, max_lines=max_lines, max_bytes=limits.max_bytes)
+
+    note = None
+    if size_cut:
+        note = wording.size_note(bounded.lines_returned, len(lines), limits.max_bytes)
+    elif len(lines) > max_lines:
+        note = wording.cut_note(len(kept), len(lines), takes_lines)
+    elif takes_lines and asked and len(lines) >= asked:
+        note = wording.more_note(len(lines))
+    block = wording.untrusted_block(heading, bounded.text, note)
+    return CallToolResult(content=[TextContent(type="text", text=block)])
+
+
+_NOISE = {
+    "title": None,
+    "writeOnly": None,
+    "additionalProperties": (True, False),
+    "format": "password",
+    "minLength": 1,
+}
+"""Schema keys that tell a model nothing the server does not check itself
+(key: the values to drop; None for any value)."""
+
+
+def _drops(noise: Any, value: Any) -> bool:
+    if noise is None:
+        return True
+    if isinstance(noise, tuple):
+        return any(value is option for option in noise)
+    return bool(value == noise)
+
+
+def compact_schema(schema: Any, *, descriptions: bool = True) -> Any:
+    """A smaller JSON schema with the same meaning for a client: no titles,
+    null defaults, `anyOf [T, null]` (None fields may be omitted, and
+    results leave them out), or keys listed in `_NOISE`; without
+    `descriptions` also no descriptions (for output schemas)."""
+    if isinstance(schema, list):
+        return [compact_schema(item, descriptions=descriptions) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _NOISE and _drops(_NOISE[key], value):
+            continue
+        if (key == "default" and value is None) or (
+            key == "description" and not descriptions and isinstance(value, str)
+        ):
+            continue
+        if key in ("properties", "$defs"):
+            out[key] = {
+                name: compact_schema(sub, descriptions=descriptions)
+                for name, sub in value.items()
+            }
+        else:
+            out[key] = compact_schema(value, descriptions=descriptions)
+    options = out.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if o != {"type": "null"}]
+        if len(kept) == 1 and len(kept) < len(options):
+            del out["anyOf"]
+            out = {**kept[0], **out}
+    return out
+
+
+def lean_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema for clients, not models: compact, and nested shapes
+    list only their required keys (the others may appear; none are
+    forbidden), so that tools/list stays small."""
+    lean: dict[str, Any] = compact_schema(schema, descriptions=False)
+    for name, definition in lean.get("$defs", {}).items():
+        required = definition.get("required", [])
+        properties = definition.get("properties", {})
+        kept = {key: properties[key] for key in required if key in properties}
+        lean["$defs"][name] = {**definition, "properties": kept}
+        if not kept:
+            lean["$defs"][name].pop("properties")
+    return lean

@@ -1,0 +1,317 @@
+"""The action registry as MCP tools: one `jarvice_<action>` tool per action.
+
+Each tool is built from its action alone. The handler gets a synthesized
+signature, one keyword argument per field of the action's parameter model,
+so the SDK lists a flat input schema with the fields' descriptions and
+bounds and rejects out-of-range values before anything runs. Title,
+description and annotations follow from the action's guard; the output
+schema from its result (see `results`). A confirm-guarded action also gets
+a `Resolve` parameter that asks the person (see `confirm`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    CancelledElicitation,
+    Context,
+    DeclinedElicitation,
+    Elicit,
+    ElicitationResult,
+    Resolve,
+)
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+from pydantic.fields import FieldInfo
+
+from jarvice_tools import errors
+from jarvice_tools.actions import Action, Guard, ResultKind
+from jarvice_tools.guards import Confirmation, confirm, fingerprint
+from jarvice_tools.models.base import RequestModel
+from jarvice_tools.summaries import JobSummary
+from mcp_server import wording
+from mcp_server.confirm import (
+    ConfirmAnswer,
+    NotAsked,
+    TokenRefused,
+    can_elicit,
+    uses_input_required,
+)
+from mcp_server.identity import Principal
+from mcp_server.results import (
+    compact_schema,
+    lean_output_schema,
+    output_model,
+    present,
+)
+from mcp_server.runtime import Runtime
+
+__all__ = [
+    "Body",
+    "action_tool",
+    "annotations_for",
+    "build_tool",
+    "parse",
+    "tool_name",
+]
+
+Body = Callable[[Context, dict[str, Any], dict[str, Any]], Awaitable[CallToolResult]]
+"""A tool body: (context, the parameter fields' values, the other arguments)."""
+
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+READ_ANNOTATIONS = ToolAnnotations(read_only_hint=True)
+"""Hints are listed only where they differ from the MCP defaults (or, for
+destructiveHint, where a client must not guess): openWorldHint defaults to
+true, and destructive and idempotent mean something only for tools that
+are not read-only."""
+
+
+def tool_name(action: Action[Any, Any]) -> str:
+    return f"jarvice_{action.name}"
+
+
+def annotations_for(action: Action[Any, Any]) -> ToolAnnotations:
+    """Hints from the guard: reads are read-only; confirm actions are the
+    destructive ones; nothing that changes state is idempotent; everything
+    talks to JARVICE (open world, the default)."""
+    if not action.changes_state:
+        return READ_ANNOTATIONS
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=action.guard is Guard.CONFIRM,
+        idempotent_hint=False,
+    )
+
+
+def parse(params: type[RequestModel], values: Mapping[str, Any], tool: str) -> Any:
+    """The real parameter model (cross-field rules included), or a readable
+    `ToolError` naming each field at fault."""
+    try:
+        return params.model_validate(dict(values))
+    except ValueError as error:
+        from jarvice_tools.actions.base import problems_from
+
+        problems = problems_from(error)  # type: ignore[arg-type]
+        raise ToolError(
+            wording.invalid_arguments(tool, [str(p) for p in problems])
+        ) from None
+
+
+def _field_parameter(name: str, field: FieldInfo) -> inspect.Parameter:
+    annotation = Annotated[field.annotation, field]  # type: ignore[name-defined]
+    required = field.is_required() or field.default_factory is not None
+    default = inspect.Parameter.empty if required else field.default
+    return inspect.Parameter(name, _KEYWORD, annotation=annotation, default=default)
+
+
+def _synthesize(
+    fn: Callable[..., Any],
+    name: str,
+    parameters: list[inspect.Parameter],
+    returns: Any = inspect.Signature.empty,
+) -> None:
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    hints = {p.name: p.annotation for p in parameters}
+    if returns is not inspect.Signature.empty:
+        hints["return"] = returns
+    fn.__annotations__ = hints
+
+
+def build_tool(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    params: type[BaseModel],
+    annotations: ToolAnnotations,
+    output: type[BaseModel] | None,
+    body: Body,
+    extra: list[inspect.Parameter] | None = None,
+) -> Tool:
+    """A tool whose arguments are `params`'s fields plus `extra`."""
+    fields = dict(params.model_fields)
+    extra = extra or []
+    extra_names = {p.name for p in extra}
+
+    async def handler(**arguments: Any) -> CallToolResult:
+        ctx = arguments.pop("ctx")
+        others = {k: arguments.pop(k) for k in list(arguments) if k in extra_names}
+        return await body(ctx, arguments, others)
+
+    parameters = [inspect.Parameter("ctx", _KEYWORD, annotation=Context)]
+    parameters += [_field_parameter(n, f) for n, f in fields.items()]
+    parameters += extra
+    returns = Annotated[CallToolResult, output] if output else CallToolResult
+    _synthesize(handler, name, parameters, returns)
+
+    tool = Tool.from_function(
+        handler,
+        name=name,
+        title=title,
+        description=description,
+        annotations=annotations,
+        structured_output=output is not None,
+    )
+    tool.parameters = compact_schema(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        schema = lean_output_schema(tool.fn_metadata.output_schema)
+        tool.fn_metadata.output_schema = schema
+    return tool
+
+
+def action_tool(action: Action[Any, Any], runtime: Runtime) -> Tool:
+    """The MCP tool for one action."""
+    name = tool_name(action)
+    limits = runtime.limits
+    text_note = ""
+    if action.kind is ResultKind.TEXT:
+        text_note = wording.text_limits_note(limits.max_lines, limits.max_bytes)
+    extra: list[inspect.Parameter] = []
+    if action.guard is Guard.CONFIRM:
+        extra = _confirm_parameters(action, runtime)
+
+    async def body(
+        ctx: Context, values: dict[str, Any], others: dict[str, Any]
+    ) -> CallToolResult:
+        principal = runtime.principal()
+        client = runtime.client_for(principal)
+        params = _with_default_lines(
+            parse(action.params, values, name), limits.max_lines
+        )
+        confirmation = None
+        if action.guard is Guard.CONFIRM:
+            confirmation = await _settle(action, runtime, principal, params, others)
+        try:
+            value = await client.run(action, params, confirmation=confirmation)
+        except errors.JarviceError as error:
+            raise ToolError(str(error)) from None
+        return present(action, params, value, limits, now=runtime.now())
+
+    return build_tool(
+        name=name,
+        title=action.title,
+        description=wording.tool_description(action, text_note=text_note),
+        params=action.params,
+        annotations=annotations_for(action),
+        output=output_model(action),
+        body=body,
+        extra=extra,
+    )
+
+
+def _with_default_lines(params: RequestModel, default: int) -> RequestModel:
+    """Output-like actions get this server's line limit when none is given."""
+    if "lines" in type(params).model_fields and getattr(params, "lines", 0) is None:
+        return params.model_copy(update={"lines": default})
+    return params
+
+
+# -- confirmation --------------------------------------------------------------------
+
+
+def _confirm_parameters(
+    action: Action[Any, Any], runtime: Runtime
+) -> list[inspect.Parameter]:
+    resolver = _question(action, runtime)
+    answer = Annotated[ElicitationResult[ConfirmAnswer], Resolve(resolver)]
+    parameters = [inspect.Parameter("answer", _KEYWORD, annotation=answer)]
+    if runtime.config.fallback == "token":
+        token = Annotated[str | None, Field(description=wording.TOKEN_PARAMETER)]
+        parameters.append(
+            inspect.Parameter(
+                "confirmation_token", _KEYWORD, annotation=token, default=None
+            )
+        )
+    return parameters
+
+
+def _question(action: Action[Any, Any], runtime: Runtime) -> Callable[..., Any]:
+    """The resolver that asks the person, when the client can be asked."""
+    name = tool_name(action)
+
+    async def ask(**values: Any) -> Elicit[ConfirmAnswer] | NotAsked:
+        ctx: Context = values.pop("ctx")
+        if not can_elicit(ctx):
+            return NotAsked()
+        principal = runtime.principal()
+        client = runtime.client_for(principal)
+        params = parse(action.params, values, name)
+        try:
+            preview = await client.preview(action, params)
+            started = await _started(client, preview.job_number)
+        except errors.JarviceError as error:
+            raise ToolError(str(error)) from None
+        question = wording.confirmation_question(
+            action, preview, started=started, running_for=not uses_input_required(ctx)
+        )
+        return Elicit(question, ConfirmAnswer)
+
+    parameters = [inspect.Parameter("ctx", _KEYWORD, annotation=Context)]
+    parameters += [inspect.Parameter(n, _KEYWORD) for n in action.params.model_fields]
+    _synthesize(ask, f"{name}_confirmation", parameters)
+    return ask
+
+
+async def _started(client: Any, number: int | None) -> str | None:
+    if number is None:
+        return None
+    from jarvice_tools.actions import registry as act
+
+    found, status = (await client.run(act.STATUS, {"number": number})).only()
+    return JobSummary.of(found, status, now=0).started
+
+
+async def _settle(
+    action: Action[Any, Any],
+    runtime: Runtime,
+    principal: Principal,
+    params: RequestModel,
+    others: dict[str, Any],
+) -> Confirmation:
+    """A confirmation for this exact call, or a `ToolError` saying why not."""
+    name = tool_name(action)
+    answer = others.get("answer")
+    what = params.job_reference() or str(getattr(params, "target", action.name))
+    if isinstance(answer, DeclinedElicitation):
+        raise ToolError(wording.declined(action, what))
+    if isinstance(answer, CancelledElicitation):
+        raise ToolError(wording.cancelled(action, what))
+    caller = principal.caller
+    if caller is None:
+        raise ToolError(wording.NO_CALLER)
+    data = answer.data if isinstance(answer, AcceptedElicitation) else None
+    if isinstance(data, ConfirmAnswer):
+        if not data.confirm:
+            raise ToolError(wording.declined(action, what))
+        by = wording.confirmed_by(principal.id, "asked through the client")
+        return confirm(action.name, params, username=caller.username, confirmed_by=by)
+
+    if runtime.config.fallback == "deny":
+        raise ToolError(wording.denied(action, what))
+    token = others.get("confirmation_token")
+    if token:
+        digest = fingerprint(action.name, params, caller.username)
+        try:
+            runtime.tokens.redeem(token, action.name, digest, principal.id, name)
+        except TokenRefused as refusal:
+            raise ToolError(str(refusal)) from None
+        by = wording.confirmed_by(principal.id, "confirmation token")
+        return confirm(action.name, params, username=caller.username, confirmed_by=by)
+
+    client = runtime.client_for(principal)
+    try:
+        preview = await client.preview(action, params)
+    except errors.JarviceError as error:
+        raise ToolError(str(error)) from None
+    issued = runtime.tokens.issue(action.name, preview.fingerprint, principal.id)
+    minutes = max(1, int(runtime.tokens.ttl // 60))
+    raise ToolError(wording.token_issued(action, name, preview, issued, minutes))
