@@ -35,8 +35,8 @@ __all__ = [
     "configure_logging",
     "http_app",
     "open_runtime",
+    "HttpService",
     "serve",
-    "serve_http",
 ]
 
 logger = logging.getLogger("mcp_server")
@@ -160,34 +160,43 @@ def http_app(server: JarviceMCPServer, config: ServerConfig) -> Starlette:
     )
 
 
-async def serve_http(
-    server: JarviceMCPServer,
-    config: ServerConfig,
-    *,
-    on_ready: Callable[[str], Awaitable[None]] | None = None,
-) -> None:
-    """Serve until cancelled; `on_ready(base_url)` once listening."""
-    app = http_app(server, config)
-    uv_config = uvicorn.Config(
-        app,
-        host=config.host,
-        port=config.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-    uv_server = uvicorn.Server(uv_config)
+class HttpService:
+    """The HTTP app served by uvicorn in the current event loop."""
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(uv_server.serve)
-        while not uv_server.started:
-            if uv_server.should_exit:
-                return
-            await anyio.sleep(0.01)
-        port = uv_server.servers[0].sockets[0].getsockname()[1]
-        host = f"[{config.host}]" if ":" in config.host else config.host
-        if on_ready is not None:
-            await on_ready(f"http://{host}:{port}")
+    def __init__(self, server: JarviceMCPServer, config: ServerConfig) -> None:
+        self.config = config
+        uv_config = uvicorn.Config(
+            http_app(server, config),
+            host=config.host,
+            port=config.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+        self._uvicorn = uvicorn.Server(uv_config)
+
+    async def run(
+        self, *, on_ready: Callable[[str], Awaitable[None]] | None = None
+    ) -> None:
+        """Serve until `stop()` (or a signal); `on_ready(base_url)` once
+        listening."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._uvicorn.serve)
+            while not self._uvicorn.started:
+                if self._uvicorn.should_exit:
+                    return
+                await anyio.sleep(0.01)
+            if on_ready is not None:
+                await on_ready(self.base_url)
+
+    @property
+    def base_url(self) -> str:
+        port = self._uvicorn.servers[0].sockets[0].getsockname()[1]
+        host = self.config.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    def stop(self) -> None:
+        self._uvicorn.should_exit = True
 
 
 async def serve(config: ServerConfig) -> None:
@@ -210,4 +219,4 @@ async def serve(config: ServerConfig) -> None:
                 sys.stderr.flush()
             logger.info("Serving MCP at %s%s", base, MCP_PATH)
 
-        await serve_http(server, config, on_ready=announce)
+        await HttpService(server, config).run(on_ready=announce)

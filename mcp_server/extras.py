@@ -5,11 +5,10 @@ catalogues) and prompts (diagnosing a failed job, running a container)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field, create_model
 
@@ -19,9 +18,9 @@ from jarvice_tools.insights import JobExplanation, explain_job, wait_for_job
 from jarvice_tools.models import JobRef
 from jarvice_tools.summaries import JobSummary
 from mcp_server import wording
-from mcp_server.results import present, text_result
+from mcp_server.results import json_result, present, text_result
 from mcp_server.runtime import Runtime
-from mcp_server.tools import READ_ANNOTATIONS, build_tool, parse
+from mcp_server.tools import READ_ANNOTATIONS, Generated, build_tool, parse
 
 __all__ = [
     "EXTRA_TOOLSET",
@@ -43,7 +42,7 @@ class WaitOutcome(BaseModel):
     message: str
 
 
-def wait_tool(runtime: Runtime) -> Tool:
+def wait_tool(runtime: Runtime) -> Generated:
     name = "jarvice_wait"
     limit = runtime.config.max_wait
     params = create_model(
@@ -79,6 +78,7 @@ def wait_tool(runtime: Runtime) -> Tool:
                 max_seconds=timeout,
                 interval=runtime.config.poll_interval,
                 on_poll=progress,
+                clock=runtime.monotonic,
             )
         except errors.JarviceError as error:
             raise ToolError(str(error)) from None
@@ -91,8 +91,6 @@ def wait_tool(runtime: Runtime) -> Tool:
             waited_seconds=result.waited_seconds,
             message=message,
         )
-        from mcp_server.results import json_result
-
         return json_result(outcome)
 
     return build_tool(
@@ -106,7 +104,7 @@ def wait_tool(runtime: Runtime) -> Tool:
     )
 
 
-def explain_tool(runtime: Runtime) -> Tool:
+def explain_tool(runtime: Runtime) -> Generated:
     name = "jarvice_explain"
     params = create_model(
         "ExplainParams",
@@ -241,7 +239,9 @@ def add_prompts(server: MCPServer[Any], toolsets: set[str]) -> None:
         title=wording.DIAGNOSE_TITLE,
         description=wording.DIAGNOSE_DESCRIPTION,
     )
-    def diagnose_failed_job(number: str = "") -> str:
+    def diagnose_failed_job(
+        number: Annotated[str, Field(description=wording.DIAGNOSE_NUMBER)] = "",
+    ) -> str:
         return wording.diagnose_prompt(number.strip() or None)
 
     @server.prompt(
@@ -250,6 +250,9 @@ def add_prompts(server: MCPServer[Any], toolsets: set[str]) -> None:
         description=wording.SUBMIT_DESCRIPTION,
     )
     def submit_container_job(
-        image: str, command: str, machine: str = "", nodes: str = "1"
+        image: Annotated[str, Field(description=wording.SUBMIT_IMAGE)],
+        command: Annotated[str, Field(description=wording.SUBMIT_COMMAND)],
+        machine: Annotated[str, Field(description=wording.SUBMIT_MACHINE)] = "",
+        nodes: Annotated[str, Field(description=wording.SUBMIT_NODES)] = "1",
     ) -> str:
         return wording.submit_prompt(image, command, machine.strip() or None, nodes)

@@ -26,6 +26,7 @@ class Runtime:
     client: JarviceClient
     tokens: ConfirmationTokens = field(default_factory=ConfirmationTokens)
     now: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
 
     @property
     def limits(self) -> Limits:

@@ -18,7 +18,6 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.server.mcpserver.tools import Tool
 from mcp.server.request_state import RequestStateSecurity
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
@@ -36,7 +35,7 @@ from mcp_server.extras import (
     wait_tool,
 )
 from mcp_server.runtime import Runtime
-from mcp_server.tools import action_tool, tool_name
+from mcp_server.tools import Generated, action_tool, tool_name
 
 __all__ = ["SERVER_NAME", "JarviceMCPServer", "build_server", "select_actions"]
 
@@ -70,10 +69,12 @@ class JarviceMCPServer(MCPServer[Any]):
     as the tool layer does (the field, what is wrong, nothing sent), and
     passes a tool's own error sentence on without the SDK's prefix."""
 
-    def __init__(self, *args: Any, tools: list[Tool], **kwargs: Any) -> None:
-        super().__init__(*args, tools=tools, **kwargs)
+    def __init__(self, *args: Any, generated: list[Generated], **kwargs: Any) -> None:
+        super().__init__(*args, tools=[g.tool for g in generated], **kwargs)
+        self.params = {g.tool.name: g.params for g in generated}
         self.accepted = {
-            tool.name: tuple(tool.parameters.get("properties", {})) for tool in tools
+            g.tool.name: tuple(g.tool.parameters.get("properties", {}))
+            for g in generated
         }
 
     async def call_tool(
@@ -96,20 +97,34 @@ class JarviceMCPServer(MCPServer[Any]):
         except ToolError as error:
             cause = error.__cause__
             if isinstance(cause, ValidationError):
-                problems = [str(problem) for problem in problems_from(cause)]
+                problems = self._problems(name, arguments, cause)
                 raise ToolError(wording.invalid_arguments(name, problems)) from cause
             message = str(error).removeprefix(f"Error executing tool {name}: ")
             raise ToolError(message) from cause
+
+    def _problems(
+        self, name: str, arguments: dict[str, Any], error: ValidationError
+    ) -> list[str]:
+        """The parameter model's own account of what is wrong (its messages
+        are the ones the tool layer and the Slack app give), else the SDK's."""
+        model = self.params.get(name)
+        if model is not None:
+            try:
+                model.model_validate(arguments)
+            except ValidationError as own:
+                error = own
+        return [str(problem) for problem in problems_from(error)]
 
 
 def build_server(runtime: Runtime) -> JarviceMCPServer:
     config = runtime.config
     actions = select_actions(runtime)
-    tools = [action_tool(action, runtime) for action in actions]
+    generated = [action_tool(action, runtime) for action in actions]
     if EXTRA_TOOLSET in config.toolsets:
-        tools += [wait_tool(runtime), explain_tool(runtime)]
-    if "admin" in config.toolsets and not runtime.identities.any_admin:
-        logger.info(wording.ADMIN_TOOLSET_SKIPPED)
+        generated += [wait_tool(runtime), explain_tool(runtime)]
+    asked = "toolsets" in config.model_fields_set
+    if asked and "admin" in config.toolsets and not runtime.identities.any_admin:
+        logger.warning(wording.ADMIN_TOOLSET_SKIPPED)
 
     admin_tools = {tool_name(a) for a in actions if a.guard is Guard.ADMIN}
     auth: dict[str, Any] = {}
@@ -131,7 +146,7 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
         title=wording.SERVER_TITLE,
         instructions=wording.INSTRUCTIONS,
         version=VERSION,
-        tools=tools,
+        generated=generated,
         request_state_security=state,
         middleware=[_middleware(runtime, admin_tools)],
         log_level=config.log_level,

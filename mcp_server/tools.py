@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import (
@@ -54,6 +55,7 @@ from mcp_server.runtime import Runtime
 
 __all__ = [
     "Body",
+    "Generated",
     "action_tool",
     "annotations_for",
     "build_tool",
@@ -126,6 +128,14 @@ def _synthesize(
     fn.__annotations__ = hints
 
 
+@dataclass(frozen=True)
+class Generated:
+    """A generated tool and the model its arguments must satisfy."""
+
+    tool: Tool
+    params: type[BaseModel]
+
+
 def build_tool(
     *,
     name: str,
@@ -136,7 +146,7 @@ def build_tool(
     output: type[BaseModel] | None,
     body: Body,
     extra: list[inspect.Parameter] | None = None,
-) -> Tool:
+) -> Generated:
     """A tool whose arguments are `params`'s fields plus `extra`."""
     fields = dict(params.model_fields)
     extra = extra or []
@@ -165,10 +175,10 @@ def build_tool(
     if tool.fn_metadata.output_schema is not None:
         schema = lean_output_schema(tool.fn_metadata.output_schema)
         tool.fn_metadata.output_schema = schema
-    return tool
+    return Generated(tool, params)
 
 
-def action_tool(action: Action[Any, Any], runtime: Runtime) -> Tool:
+def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
     """The MCP tool for one action."""
     name = tool_name(action)
     limits = runtime.limits
