@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import anyio
 import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
 
 from jarvice_tools.client import JarviceClient
+from jarvice_tools.health import ASGIApp, jarvice_check, with_ops_routes
+from jarvice_tools.metrics import MeteredTransport
 from jarvice_tools.redact import install_log_redaction
 from jarvice_tools.settings import Caller, Credentials, JarviceSettings
 from mcp_server import wording
@@ -31,11 +32,11 @@ from mcp_server.runtime import Runtime
 from mcp_server.server import JarviceMCPServer, build_server
 
 __all__ = [
+    "HttpService",
     "Started",
     "configure_logging",
     "http_app",
     "open_runtime",
-    "HttpService",
     "serve",
 ]
 
@@ -90,6 +91,7 @@ async def open_runtime(config: ServerConfig) -> AsyncIterator[Started]:
             settings.api_url,
             caller=default.caller if default else None,
             timeout=settings.timeout,
+            transport=MeteredTransport(),
         )
         await stack.enter_async_context(client)
         runtime = Runtime(
@@ -148,25 +150,28 @@ def transport_security(config: ServerConfig) -> TransportSecuritySettings:
     )
 
 
-def http_app(server: JarviceMCPServer, config: ServerConfig) -> Starlette:
+def http_app(server: JarviceMCPServer, runtime: Runtime) -> ASGIApp:
     """The ASGI app: stateless streamable HTTP at /mcp with SSE responses
-    (so progress notifications arrive), plus /health and /ready."""
-    return server.streamable_http_app(
+    (so progress notifications arrive), and the operations routes /health,
+    /ready (JARVICE answers) and /metrics."""
+    config = runtime.config
+    app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=False,
         transport_security=transport_security(config),
         host=config.host,
     )
+    return with_ops_routes(app, checks={"jarvice": jarvice_check(runtime.client)})
 
 
 class HttpService:
     """The HTTP app served by uvicorn in the current event loop."""
 
-    def __init__(self, server: JarviceMCPServer, config: ServerConfig) -> None:
-        self.config = config
+    def __init__(self, server: JarviceMCPServer, runtime: Runtime) -> None:
+        self.config = config = runtime.config
         uv_config = uvicorn.Config(
-            http_app(server, config),
+            http_app(server, runtime),
             host=config.host,
             port=config.port,
             log_config=None,
@@ -219,4 +224,4 @@ async def serve(config: ServerConfig) -> None:
                 sys.stderr.flush()
             logger.info("Serving MCP at %s%s", base, MCP_PATH)
 
-        await HttpService(server, config).run(on_ready=announce)
+        await HttpService(server, started.runtime).run(on_ready=announce)

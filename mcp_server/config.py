@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jarvice_tools.actions import TOOLSETS
@@ -41,7 +41,7 @@ class ServerConfig(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     admin: bool = Field(
         default=False,
-        validation_alias=AliasChoices("JARVICE_ADMIN"),
+        validation_alias="JARVICE_ADMIN",
         description="stdio: the configured user is an administrator.",
     )
     read_only: bool = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, cast
+from typing import Any
 
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -21,8 +21,6 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.request_state import RequestStateSecurity
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from jarvice_tools.actions import ACTIONS, Action, Guard
 from jarvice_tools.actions.base import problems_from
@@ -155,7 +153,6 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
     toolsets = set(config.toolsets)
     add_resources(server, runtime, toolsets)
     add_prompts(server, toolsets)
-    _add_routes(server, runtime)
     return server
 
 
@@ -204,19 +201,3 @@ def _outcome(result: HandlerResult) -> str:
     if "inputRequests" in data:
         return "asked the user"
     return "ok"
-
-
-def _add_routes(server: MCPServer[Any], runtime: Runtime) -> None:
-    """/health: the process answers; /ready: and JARVICE answers too."""
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def ready(request: Request) -> Response:
-        if await runtime.client.ready():
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "JARVICE is not answering"}, status_code=503)
-
-    route = cast(Any, server.custom_route)
-    route("/health", methods=["GET"])(health)
-    route("/ready", methods=["GET"])(ready)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from mcp_harness import ERAS, Harness
 
 from jarvice_tools.sandbox import SandboxServer
+from tests.mcp.mcp_harness import ERAS, Harness
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ImageContent
-from mcp_harness import Harness, connect, endpoints, running_job, text_of
 
 from jarvice_tools.actions import ACTIONS
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ImageContent
 from mcp_server import wording
+from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -12,14 +12,14 @@ import anyio
 import httpx
 import httpx2
 import pytest
+
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
-from mcp_harness import ERAS, Harness, endpoints, running_job, text_of
-
 from mcp_server.app import HttpService
 from mcp_server.identity import Identities, Principal, token_digest
 from mcp_server.server import build_server
+from tests.mcp.mcp_harness import ERAS, Harness, endpoints, running_job, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +42,8 @@ async def test_stdio_subprocess_lists_and_calls(era: str) -> None:
     assert "jarvice_terminate" in tools
     assert "jarvice_billing" not in tools
     assert not jobs.is_error, text_of(jobs)
-    assert jobs.structured_content and jobs.structured_content["total"] == 3
+    assert jobs.structured_content
+    assert jobs.structured_content["total"] == 3
     assert terminate.is_error
     assert "confirmation_token=" in text_of(terminate)
 
@@ -66,7 +67,7 @@ async def http_server(harness: Harness, **config: Any) -> AsyncIterator[str]:
     runtime = harness.runtime(
         identities=identities(harness), transport="http", port=0, **config
     )
-    service = HttpService(build_server(runtime), runtime.config)
+    service = HttpService(build_server(runtime), runtime)
     ready = anyio.Event()
 
     async def on_ready(url: str) -> None:
@@ -111,7 +112,7 @@ async def test_http_refuses_requests_without_a_valid_token(harness: Harness) -> 
     assert missing.status_code == 401
     assert wrong.status_code == 401
     assert health.json() == {"status": "ok"}
-    assert ready.json() == {"status": "ready"}
+    assert ready.json() == {"ready": True, "checks": {"jarvice": True}}
     assert endpoints(harness.sandbox) == ["ready"]
 
 
@@ -155,16 +156,19 @@ async def test_http_delivers_progress(harness: Harness) -> None:
         messages.append(message or "")
         polled.set()
 
-    async with http_server(harness) as base, mcp_client(base, ALICE_TOKEN) as client:
-        async with anyio.create_task_group() as group:
-            group.start_soon(
-                lambda: client.call_tool(
-                    "jarvice_wait", {"number": number}, progress_callback=progress
-                )
+    async with (
+        http_server(harness) as base,
+        mcp_client(base, ALICE_TOKEN) as client,
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(
+            lambda: client.call_tool(
+                "jarvice_wait", {"number": number}, progress_callback=progress
             )
-            with anyio.fail_after(10):
-                await polled.wait()
-            harness.sandbox.advance(60)
+        )
+        with anyio.fail_after(10):
+            await polled.wait()
+        harness.sandbox.advance(60)
 
     assert messages
     assert f"Job {number}" in messages[0]
@@ -178,9 +182,11 @@ async def test_http_confirmation_by_era(harness: Harness, era: str) -> None:
         questions.append(params.message)
         return ElicitResult(action="accept", content={"confirm": True})
 
-    async with http_server(harness) as base:
-        async with mcp_client(base, ALICE_TOKEN, era, accept) as client:
-            result = await client.call_tool("jarvice_terminate", {"number": number})
+    async with (
+        http_server(harness) as base,
+        mcp_client(base, ALICE_TOKEN, era, accept) as client,
+    ):
+        result = await client.call_tool("jarvice_terminate", {"number": number})
 
     if era == "modern":
         assert not result.is_error, text_of(result)

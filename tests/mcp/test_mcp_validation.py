@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from mcp_harness import Harness, connect, endpoints, text_of
+
+from tests.mcp.mcp_harness import Harness, connect, endpoints, text_of
 
 pytestmark = pytest.mark.anyio
 
