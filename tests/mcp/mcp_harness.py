@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp import Client
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
+
 from jarvice_tools.client import JarviceClient
 from jarvice_tools.sandbox import SandboxServer
 from jarvice_tools.settings import Caller, Credentials
-from mcp import Client
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, TextContent
 from mcp_server.config import ServerConfig
 from mcp_server.confirm import ConfirmationTokens
 from mcp_server.identity import Identities, Principal

@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 import pytest
+from mcp.types import ElicitRequestParams, ElicitResult
 
 from jarvice_tools.actions import registry as act
 from jarvice_tools.guards import ConfirmationPreview
-from mcp.types import ElicitRequestParams, ElicitResult
 from mcp_server import wording
 from mcp_server.confirm import ConfirmationTokens, TokenRefused
 from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of

@@ -7,8 +7,8 @@ import json
 
 import anyio
 import pytest
-
 from mcp.types import TextResourceContents
+
 from mcp_server import wording
 from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from mcp.types import Tool
 
 from jarvice_tools.actions import ACTIONS, TOOLSETS, Guard, ResultKind
-from mcp.types import Tool
 from tests.mcp.mcp_harness import Harness, connect
 
 pytestmark = pytest.mark.anyio

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ImageContent
 
 from jarvice_tools.actions import ACTIONS
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ImageContent
 from mcp_server import wording
 from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
 

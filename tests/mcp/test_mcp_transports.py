@@ -12,10 +12,10 @@ import anyio
 import httpx
 import httpx2
 import pytest
-
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
+
 from mcp_server.app import HttpService
 from mcp_server.identity import Identities, Principal, token_digest
 from mcp_server.server import build_server
