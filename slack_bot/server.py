@@ -1,19 +1,17 @@
 """Serving the Slack app: HTTP under uvicorn, or Socket Mode.
 
 HTTP mode serves Bolt's `POST /slack/events` through Bolt's ASGI adapter
-under uvicorn (not Bolt's development server), plus `GET /healthz`
-(the process is up) and `GET /readyz` (the database answers). Socket Mode
-(when SLACK_APP_TOKEN is set) connects out to Slack and serves only the two
-health endpoints on the port.
+under uvicorn (not Bolt's development server), behind the shared
+operations routes (`jarvice_tools.health`): `GET /health`, `GET /ready`
+(JARVICE and the database answer) and `GET /metrics`. Socket Mode (when
+SLACK_APP_TOKEN is set) connects out to Slack and serves only the
+operations routes on the port.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from functools import partial
 
 import sqlalchemy as sa
 import uvicorn
@@ -21,6 +19,16 @@ from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from jarvice_tools.client import JarviceClient
+from jarvice_tools.health import (
+    ASGIApp,
+    ReadyCheck,
+    Receive,
+    Scope,
+    Send,
+    jarvice_check,
+    with_ops_routes,
+)
+from jarvice_tools.metrics import MeteredTransport
 from slack_bot.app import create_bot
 from slack_bot.bot import SlackBot
 from slack_bot.settings import SlackSettings
@@ -32,36 +40,26 @@ logger = logging.getLogger("slack_bot")
 
 EVENTS_PATH = "/slack/events"
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 
 def asgi_app(bot: SlackBot, *, events: bool = True) -> ASGIApp:
-    """The ASGI application: Slack's events (unless `events` is False) and
-    the health endpoints."""
+    """The ASGI application: Slack's events at /slack/events (unless
+    `events` is False, in Socket Mode), behind the shared operations routes
+    `/health`, `/ready` (JARVICE and the database) and `/metrics`."""
     slack = AsyncSlackRequestHandler(bot.app, path=EVENTS_PATH)
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
-            return
-        path = scope.get("path", "")
-        if scope["type"] == "http" and scope.get("method") == "GET":
-            if path == "/healthz":
-                await _json(send, 200, {"status": "ok"})
-                return
-            if path == "/readyz":
-                ready = await _database_answers(bot.store)
-                await _json(send, 200 if ready else 503, {"database": ready})
-                return
-        if events and path == EVENTS_PATH:
+        elif events and scope.get("path") == EVENTS_PATH:
             await slack(scope, receive, send)  # type: ignore[arg-type]
-            return
-        await _json(send, 404, {"error": "not found"})
+        else:
+            await _not_found(send)
 
-    return application
+    checks: dict[str, ReadyCheck] = {
+        "jarvice": jarvice_check(bot.jarvice),
+        "database": partial(database_answers, bot.store),
+    }
+    return with_ops_routes(application, checks=checks)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -74,35 +72,36 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body).encode()
+async def _not_found(send: Send) -> None:
+    body = b'{"error": "not found"}'
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": 404,
             "headers": [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
+                (b"content-length", str(len(body)).encode()),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": body})
 
 
-async def _database_answers(store: Store) -> bool:
-    try:
-        async with asyncio.timeout(2):
-            async with store.engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-    except Exception:
-        return False
+async def database_answers(store: Store) -> bool:
+    """Readiness: the database answers a trivial query."""
+    async with store.engine.connect() as connection:
+        await connection.execute(sa.text("SELECT 1"))
     return True
 
 
 async def serve(settings: SlackSettings, *, host: str, port: int) -> None:
     """Open the store (migrating it), build the app and serve until stopped."""
     store = await Store.open(settings.database_url, keys=settings.key_box())
-    jarvice = JarviceClient(settings.jarvice_api_url, timeout=settings.jarvice_timeout)
+    jarvice = JarviceClient(
+        settings.jarvice_api_url,
+        timeout=settings.jarvice_timeout,
+        transport=MeteredTransport(),
+    )
     bot = create_bot(settings, store=store, jarvice=jarvice)
     socket: AsyncSocketModeHandler | None = None
     try:

@@ -19,6 +19,7 @@ from typing import Self
 import uvicorn
 
 from jarvice_tools.client import JarviceClient, RetryPolicy
+from jarvice_tools.metrics import MeteredTransport
 from slack_bot.app import create_bot
 from slack_bot.bot import SlackBot
 from slack_bot.server import asgi_app
@@ -94,6 +95,7 @@ class ServedBot:
             settings.jarvice_api_url,
             timeout=settings.jarvice_timeout,
             retry=self.retry,
+            transport=MeteredTransport(),
         )
         try:
             bot = create_bot(

@@ -147,11 +147,14 @@ def test_a_body_changed_after_signing_is_refused(
     assert _post(served, tampered).status_code == 401
 
 
-def test_health_endpoints_answer(served: ServedBot) -> None:
-    assert httpx.get(f"{served.url}/healthz").json() == {"status": "ok"}
-    ready = httpx.get(f"{served.url}/readyz")
-    assert (ready.status_code, ready.json()) == (200, {"database": True})
+def test_operations_routes_answer(served: ServedBot, sandbox: SandboxServer) -> None:
+    assert httpx.get(f"{served.url}/health").json() == {"status": "ok"}
+    ready = httpx.get(f"{served.url}/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"jarvice": True, "database": True}
+    assert "jarvice_api_request" in httpx.get(f"{served.url}/metrics").text
     assert httpx.get(f"{served.url}/other").status_code == 404
+    assert httpx.get(f"{served.url}/slack/events").status_code == 404
 
 
 def test_the_key_typed_into_the_login_form_is_stored_encrypted(
