@@ -36,10 +36,22 @@ echo "== image build stage, without Docker"
 python3 -m venv "$work/image"
 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ONLY_BINARY=:all: \
     "$work/image/bin/pip" install --quiet --no-binary jarvice-tools ".[all]"
-commands=$("$PY" -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["scripts"])')
-for command in $commands; do
-    (cd "$work" && "$work/image/bin/$command" --help >/dev/null)
-    echo "$command --help: ok"
-done
+# Console scripts whose module is not in the tree yet (declared ahead of
+# the code by a change still in progress) are named and skipped here;
+# tests/deploy/test_commands.py requires every command deploy/ runs.
+"$PY" - "$work/image/bin" <<'PYTHON'
+import pathlib, subprocess, sys, tomllib
+bin_dir = pathlib.Path(sys.argv[1])
+scripts = tomllib.load(open("pyproject.toml", "rb"))["project"]["scripts"]
+for command, target in sorted(scripts.items()):
+    module = target.split(":")[0]
+    source = pathlib.Path(*module.split("."))
+    if not (source.with_suffix(".py").exists() or (source / "__init__.py").exists()):
+        print(f"{command}: skipped, {module} is not in the tree yet")
+        continue
+    subprocess.run([str(bin_dir / command), "--help"], check=True,
+                   stdout=subprocess.DEVNULL, cwd="/")
+    print(f"{command} --help: ok")
+PYTHON
 
 echo "deploy checks passed in $((SECONDS - started)) s"
