@@ -306,6 +306,7 @@ async def test_every_command_is_audited_and_admins_can_read_it_back(
 ) -> None:
     await link(bot, sandbox, ALICE, "alice")
     await _answer(bot, fake_slack, requests, "jobs", ALICE)
+    await settle()
     await dispatch(bot, requests.command("stauts", user=ALICE))
     await settle()
 
