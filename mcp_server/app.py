@@ -8,14 +8,13 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
-import uvicorn
+import httpx
 from mcp.server.transport_security import TransportSecuritySettings
 
 from jarvice_tools.client import JarviceClient
-from jarvice_tools.health import ASGIApp, jarvice_check, with_ops_routes
-from jarvice_tools.metrics import MeteredTransport
 from jarvice_tools.redact import install_log_redaction
 from jarvice_tools.settings import Caller, Credentials, JarviceSettings
 from mcp_server import wording
@@ -29,6 +28,9 @@ from mcp_server.identity import (
     token_digest,
 )
 from mcp_server.runtime import Runtime
+
+if TYPE_CHECKING:
+    from jarvice_tools.health import ASGIApp
 from mcp_server.server import JarviceMCPServer, build_server
 
 __all__ = [
@@ -87,20 +89,32 @@ async def open_runtime(config: ServerConfig) -> AsyncIterator[Started]:
         default = identities.default
         if config.transport == "stdio" and (default is None or default.caller is None):
             logger.warning(wording.NO_CREDENTIALS)
-        client = JarviceClient(
-            settings.api_url,
-            caller=default.caller if default else None,
-            timeout=settings.timeout,
-            transport=MeteredTransport(),
-        )
-        await stack.enter_async_context(client)
+        caller = default.caller if default else None
+
+        def make_client() -> JarviceClient:
+            return JarviceClient(
+                settings.api_url,
+                caller=caller,
+                timeout=settings.timeout,
+                transport=_metered() if config.transport == "http" else None,
+            )
+
         runtime = Runtime(
             config=config,
             identities=identities,
-            client=client,
+            client_or_factory=make_client,
             tokens=ConfirmationTokens(ttl=config.confirm_token_ttl),
         )
+        stack.push_async_callback(runtime.aclose)
         yield Started(runtime, tokens)
+
+
+def _metered() -> httpx.AsyncBaseTransport:
+    """Counts and times JARVICE calls for /metrics (served over HTTP only;
+    imported here so that stdio starts without it)."""
+    from jarvice_tools.metrics import MeteredTransport
+
+    return MeteredTransport()
 
 
 def _sandbox_identities(
@@ -154,6 +168,8 @@ def http_app(server: JarviceMCPServer, runtime: Runtime) -> ASGIApp:
     """The ASGI app: stateless streamable HTTP at /mcp with SSE responses
     (so progress notifications arrive), and the operations routes /health,
     /ready (JARVICE answers) and /metrics."""
+    from jarvice_tools.health import jarvice_check, with_ops_routes
+
     config = runtime.config
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -169,6 +185,8 @@ class HttpService:
     """The HTTP app served by uvicorn in the current event loop."""
 
     def __init__(self, server: JarviceMCPServer, runtime: Runtime) -> None:
+        import uvicorn
+
         self.config = config = runtime.config
         uv_config = uvicorn.Config(
             http_app(server, runtime),

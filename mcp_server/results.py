@@ -396,7 +396,7 @@ def text_result(
     return CallToolResult(content=[TextContent(type="text", text=block)])
 
 
-_NOISE = {
+_NOISE: dict[str, Any] = {
     "title": None,
     "writeOnly": None,
     "additionalProperties": (True, False),

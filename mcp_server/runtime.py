@@ -21,12 +21,25 @@ __all__ = ["Runtime"]
 
 @dataclass
 class Runtime:
+    """`client` may be a JARVICE client or a function making one: then it
+    is made on first use (listing tools needs none) and `aclose` closes it."""
+
     config: ServerConfig
     identities: Identities
-    client: JarviceClient
+    client_or_factory: JarviceClient | Callable[[], JarviceClient]
     tokens: ConfirmationTokens = field(default_factory=ConfirmationTokens)
     now: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
+
+    @property
+    def client(self) -> JarviceClient:
+        if not isinstance(self.client_or_factory, JarviceClient):
+            self.client_or_factory = self.client_or_factory()
+        return self.client_or_factory
+
+    async def aclose(self) -> None:
+        if isinstance(self.client_or_factory, JarviceClient):
+            await self.client_or_factory.aclose()
 
     @property
     def limits(self) -> Limits:

@@ -72,7 +72,10 @@ class Harness:
         self.clients.append(client)
         tokens = ConfirmationTokens(ttl=settings.confirm_token_ttl, clock=self.clock)
         return Runtime(
-            config=settings, identities=identities, client=client, tokens=tokens
+            config=settings,
+            identities=identities,
+            client_or_factory=client,
+            tokens=tokens,
         )
 
     def server(self, user: str | None = "alice", **config: Any) -> JarviceMCPServer:
