@@ -90,12 +90,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config_problems(error: ValidationError) -> str:
+    """Each bad setting with its flag and variable, never its value."""
+    flags = set(vars(parser().parse_args([])))
     lines = ["jarvice-mcp: invalid configuration:"]
     for item in error.errors(include_input=False, include_url=False):
         field = ".".join(str(part) for part in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
-        flag = f"--{field.replace('_', '-')} or JARVICE_MCP_{field.upper()}"
-        lines.append(f"  {field} ({flag}): {message}")
+        variable = ServerConfig.model_fields.get(field)
+        alias = variable.validation_alias if variable else None
+        names = [alias if isinstance(alias, str) else f"JARVICE_MCP_{field.upper()}"]
+        if field in flags:
+            names.insert(0, f"--{field.replace('_', '-')}")
+        lines.append(f"  {field} ({' or '.join(names)}): {message}")
     return "\n".join(lines)
 
 

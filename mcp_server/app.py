@@ -4,10 +4,12 @@ the built-in sandbox (demo mode)."""
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
@@ -147,6 +149,15 @@ def _sandbox_identities(
     return Identities(by_digest=by_digest), tokens
 
 
+def _command() -> str:
+    """The path of this `jarvice-mcp`, for a client configuration."""
+    found = shutil.which("jarvice-mcp")
+    program = Path(sys.argv[0])
+    if program.name == "jarvice-mcp":
+        return str(program.resolve())
+    return found or "jarvice-mcp"
+
+
 def transport_security(config: ServerConfig) -> TransportSecuritySettings:
     """Host/Origin checks: localhost only unless configured."""
     hosts = list(config.allowed_hosts)
@@ -236,8 +247,8 @@ async def serve(config: ServerConfig) -> None:
 
         async def announce(base: str) -> None:
             if started.tokens:
-                url, health = f"{base}{MCP_PATH}", f"{base}/health"
-                text = wording.sandbox_banner_http(url, started.tokens, health)
+                url = f"{base}{MCP_PATH}"
+                text = wording.sandbox_banner_http(url, started.tokens, _command())
                 sys.stderr.write(text + "\n")
                 sys.stderr.flush()
             logger.info("Serving MCP at %s%s", base, MCP_PATH)

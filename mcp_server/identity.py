@@ -36,6 +36,7 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from jarvice_tools.settings import Caller, Credentials, JarviceSettings
+from mcp_server import wording
 from mcp_server.config import ServerConfig
 
 __all__ = [
@@ -220,6 +221,8 @@ def load_identities(
             )
         single = Principal(f"token:{principal.caller.username}", principal.caller)
         _add(by_digest, token_digest(config.token.get_secret_value()), single)
+    if not by_digest:
+        raise ConfigurationError(wording.HTTP_NEEDS_TOKENS)
     return Identities(by_digest=by_digest)
 
 

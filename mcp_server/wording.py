@@ -367,35 +367,46 @@ OPEN_HOST = (
 )
 
 
-def sandbox_banner_http(url: str, tokens: dict[str, str], health: str) -> str:
-    user = tokens["alice"]
-    admin = tokens["admin"]
-    config = (
-        '{"mcpServers": {"jarvice": {"type": "http", "url": "' + url + '", '
-        '"headers": {"Authorization": "Bearer ' + user + '"}}}}'
+def sandbox_banner_http(url: str, tokens: dict[str, str], command: str) -> str:
+    """How to connect to the demo server, printed on stderr at start."""
+    user, admin = tokens["alice"], tokens["admin"]
+    header = f"Authorization: Bearer {user}"
+    vscode = (
+        '{"name":"jarvice","type":"http","url":"' + url + '",'
+        '"headers":{"Authorization":"Bearer ' + user + '"}}'
     )
+    cursor = (
+        '{"mcpServers":{"jarvice":{"url":"' + url + '",'
+        '"headers":{"Authorization":"Bearer ' + user + '"}}}}'
+    )
+    desktop = (
+        '{"mcpServers":{"jarvice":{"command":"' + command + '","args":["--sandbox"]}}}'
+    )
+    inspector = f'npx @modelcontextprotocol/inspector --cli {url} --header "{header}"'
     return "\n".join(
         [
             "",
-            "JARVICE MCP server (demo: built-in sandbox, no account needed)",
-            f"  MCP endpoint : {url}",
-            f"  health       : {health}",
-            f"  bearer token : {user}   (acts as sandbox user alice)",
-            f"  admin token  : {admin}   (acts as sandbox system admin)",
+            "JARVICE MCP server, demo mode: a built-in JARVICE sandbox, no account.",
+            f"  MCP endpoint  {url}",
+            f"  bearer token  {user}  (sandbox user alice)",
+            f"  admin token   {admin}  (sandbox system administrator)",
             "",
-            "Try it with the MCP Inspector CLI:",
-            f"  npx @modelcontextprotocol/inspector --cli {url} "
-            f'--header "Authorization: Bearer {user}" --method tools/list',
-            f"  npx @modelcontextprotocol/inspector --cli {url} "
-            f'--header "Authorization: Bearer {user}" --method tools/call '
-            "--tool-name jarvice_jobs --tool-arg completed=true",
+            "MCP Inspector CLI:",
+            f"  {inspector} --method tools/list",
+            f"  {inspector} --method tools/call --tool-name jarvice_explain "
+            "--tool-arg number=123006",
+            "Claude Code:",
+            f'  claude mcp add --transport http jarvice {url} --header "{header}"',
+            "VS Code:",
+            f"  code --add-mcp '{vscode}'",
+            "Cursor (.cursor/mcp.json):",
+            f"  {cursor}",
+            "Claude Desktop starts local servers only; add this to its",
+            "claude_desktop_config.json to run the demo over stdio instead:",
+            f"  {desktop}",
             "",
-            "Claude Desktop or Cursor (mcpServers), VS Code (.vscode/mcp.json, key",
-            '"servers" instead of "mcpServers"):',
-            f"  {config}",
-            "",
-            "Or run it over stdio instead: jarvice-mcp --sandbox",
-            "Tokens are new on every start. Ctrl-C stops the server.",
+            "Tokens change at every start (set JARVICE_MCP_TOKEN to fix alice's).",
+            "Ctrl-C stops the server.",
             "",
         ]
     )

@@ -203,5 +203,7 @@ async def test_tool_runs_against_the_sandbox(
 
     assert not result.is_error, text_of(result)
     case.check(result)
+    apikey = harness.sandbox.account(case.user).apikey
+    assert apikey not in result.model_dump_json()
     action = case.tool.removeprefix("jarvice_")
     assert action in endpoints(harness.sandbox)
