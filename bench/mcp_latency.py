@@ -23,7 +23,6 @@ import asyncio
 import datetime as dt
 import os
 import platform
-import ssl
 import statistics
 import sys
 import tempfile
@@ -88,7 +87,9 @@ async def timed(call: Call, calls: int) -> list[float]:
     return durations
 
 
-async def measure(server: SandboxServer, ca_file: str | None) -> dict[str, list[float]]:
+async def measure(
+    server: SandboxServer, ca_file: str | None, script: Path
+) -> dict[str, list[float]]:
     account = server.account("alice")
     credentials = Credentials(username="alice", apikey=account.apikey)
     caller = Caller(credentials=credentials)
@@ -105,7 +106,9 @@ async def measure(server: SandboxServer, ca_file: str | None) -> dict[str, list[
         os.environ["SSL_CERT_FILE"] = ca_file
 
     async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(JarviceClient(server.url, caller=caller))
+        client = await stack.enter_async_context(
+            JarviceClient(server.url, caller=caller)
+        )
         number = (await client.jobs(completed=True)).root.popitem()[0]
         runtime = Runtime(
             config=ServerConfig(),
@@ -114,11 +117,12 @@ async def measure(server: SandboxServer, ca_file: str | None) -> dict[str, list[
         )
         ours = await stack.enter_async_context(Client(build_server(runtime)))
         bare = await stack.enter_async_context(Client(bare_server(client)))
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
-        script = Path(folder, "bare.py")
-        script.write_text(BARE_SERVER)
         bare_stdio = await stack.enter_async_context(
-            Client(StdioServerParameters(command=sys.executable, args=[str(script)], env=env))
+            Client(
+                StdioServerParameters(
+                    command=sys.executable, args=[str(script)], env=env
+                )
+            )
         )
         jarvice_mcp = str(Path(sys.executable).with_name("jarvice-mcp"))
         ours_stdio = await stack.enter_async_context(
@@ -167,11 +171,19 @@ def rows(setting: str, durations: dict[str, list[float]]) -> list[str]:
 
 def main() -> None:
     lines = []
-    with SandboxServer(clock="manual") as server:
-        lines += rows("loopback HTTP", asyncio.run(measure(server, None)))
-    with self_signed() as (context, cert):
-        with SandboxServer(clock="manual", latency=LATENCY, ssl_context=context) as server:
-            durations = asyncio.run(measure(server, str(cert)))
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder, "bare.py")
+        script.write_text(BARE_SERVER)
+        with SandboxServer(clock="manual") as server:
+            durations = asyncio.run(measure(server, None, script))
+        lines += rows("loopback HTTP", durations)
+        with (
+            self_signed() as (context, cert),
+            SandboxServer(
+                clock="manual", latency=LATENCY, ssl_context=context
+            ) as server,
+        ):
+            durations = asyncio.run(measure(server, str(cert), script))
         lines += rows(f"HTTPS + {LATENCY * 1000:.0f} ms", durations)
 
     report = "\n".join(
