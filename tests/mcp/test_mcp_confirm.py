@@ -8,7 +8,13 @@ import re
 from typing import Any
 
 import pytest
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    ElicitRequestParams,
+    ElicitResult,
+    InputRequiredResult,
+    InputResponses,
+)
 
 from jarvice_tools.actions import registry as act
 from jarvice_tools.guards import ConfirmationPreview
@@ -272,3 +278,43 @@ def test_tokens_are_bound_to_the_principal() -> None:
         )
     with pytest.raises(TokenRefused, match="not valid"):
         tokens.redeem(token, "terminate", "digest", "token:alice", "jarvice_terminate")
+
+
+async def test_replicas_sharing_state_keys_finish_each_others_confirmations(
+    harness: Harness,
+) -> None:
+    number = await running_job(harness)
+    asker = harness.server(state_keys="k" * 40)
+    replica = harness.server(state_keys="k" * 40)
+    stranger = harness.server(state_keys="z" * 40)
+    human = Human("accept")
+
+    async with connect(asker, "modern", human) as client:
+        first = await client.session.call_tool(
+            "jarvice_terminate", {"number": number}, allow_input_required=True
+        )
+    assert isinstance(first, InputRequiredResult)
+    answers: InputResponses = {
+        key: ElicitResult(action="accept", content={"confirm": True})
+        for key in first.input_requests
+    }
+
+    async with connect(stranger, "modern", human) as client:
+        with pytest.raises(MCPError, match="requestState"):
+            await client.session.call_tool(
+                "jarvice_terminate",
+                {"number": number},
+                input_responses=answers,
+                request_state=first.request_state,
+            )
+    assert "terminate" not in endpoints(harness.sandbox)
+
+    async with connect(replica, "modern", human) as client:
+        done = await client.session.call_tool(
+            "jarvice_terminate",
+            {"number": number},
+            input_responses=answers,
+            request_state=first.request_state,
+        )
+    assert not done.is_error, text_of(done)
+    assert endpoints(harness.sandbox).count("terminate") == 1

@@ -10,6 +10,7 @@ import pytest
 from mcp.types import TextResourceContents
 
 from mcp_server import wording
+from mcp_server.server import build_server
 from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
 
 pytestmark = pytest.mark.anyio
@@ -70,8 +71,6 @@ async def test_wait_gives_up_at_its_timeout(harness: Harness, era: str) -> None:
     number = await running_job(harness)
     runtime = harness.runtime()
     runtime.monotonic = TickingClock(step=1.0)
-
-    from mcp_server.server import build_server
 
     async with connect(build_server(runtime), era) as client:
         result = await client.call_tool(
