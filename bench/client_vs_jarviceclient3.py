@@ -1,20 +1,21 @@
 """1,000 status calls: this client against Nimbix's jarviceclient3.
 
-Both talk to the same sandbox in one run, alternating in rounds (A B A B ...)
-so that machine noise hits both alike. Two settings:
+Both talk to the same sandbox (in a process of its own) in one run,
+alternating in rounds (A B A B ...) so that machine noise hits both alike.
+Two settings:
 
 - loopback: plain HTTP on 127.0.0.1, no added delay (CPU per call shows);
-- realistic: HTTPS with a self-signed certificate and 20 ms added per reply,
-  like a JARVICE tens of milliseconds away (connection reuse and concurrency
-  show).
+- realistic: HTTPS with a self-signed certificate through a proxy that adds
+  a 20 ms round trip, like a JARVICE tens of milliseconds away: TCP and TLS
+  handshakes cost round trips, so connection reuse and concurrency show.
 
 jarviceclient3 is synchronous and opens a new connection per call (it calls
 `requests.get` without a session); it is driven the way its users drive it,
 one call after another. This client is measured both ways: one call after
 another, and 16 in flight on one connection pool.
 
-Run: `make bench` or `.venv/bin/python -m bench client` (needs the `bench`
-extra: `pip install -e '.[bench]'`).
+Run: `.venv/bin/python -m bench client_vs_jarviceclient3 [--record]` (needs the
+`bench` extra: `pip install -e '.[bench]'`; `make bench` runs every benchmark).
 """
 
 from __future__ import annotations
@@ -32,21 +33,23 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench._sandbox_process import sandbox_process
 from jarvice_tools import Caller, Credentials, JarviceClient
-from jarvice_tools.sandbox import SandboxServer
 
 CALLS = 1000
 ROUNDS = 3
 CONCURRENCY = 16
-LATENCY = 0.02
+RTT = 0.02
+WARM_UP = 100
 
 
 @contextmanager
-def self_signed() -> Iterator[tuple[ssl.SSLContext, Path]]:
-    """A server TLS context and the certificate file clients must trust."""
+def self_signed() -> Iterator[tuple[Path, Path]]:
+    """A throwaway certificate for 127.0.0.1 and its key."""
     with tempfile.TemporaryDirectory() as folder:
         cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
         subprocess.run(
@@ -71,9 +74,7 @@ def self_signed() -> Iterator[tuple[ssl.SSLContext, Path]]:
             check=True,
             capture_output=True,
         )
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-        yield context, cert
+        yield cert, key
 
 
 def submit_one_job(url: str, username: str, apikey: str, verify: object) -> int:
@@ -120,29 +121,23 @@ def run_ours(
     return asyncio.run(go())
 
 
-def measure(setting: str, server: SandboxServer, verify: object) -> list[str]:
-    account = server.account("alice")
-    caller = Caller(
-        credentials=Credentials(username=account.username, apikey=account.apikey)
-    )
-    number = submit_one_job(server.url, account.username, account.apikey, verify)
-    runs: dict[str, Callable[[], float]] = {
-        "jarviceclient3": lambda: run_peer(
-            server.url, account.username, account.apikey, number, CALLS
-        ),
-        "ours, sequential": lambda: run_ours(
-            server.url, caller, number, CALLS, 1, verify
-        ),
-        f"ours, {CONCURRENCY} in flight": lambda: run_ours(
-            server.url, caller, number, CALLS, CONCURRENCY, verify
+def measure(setting: str, server: dict[str, Any], verify: object) -> list[str]:
+    url, apikey = server["url"], server["accounts"]["alice"]
+    caller = Caller(credentials=Credentials(username="alice", apikey=apikey))
+    number = submit_one_job(url, "alice", apikey, verify)
+    runs: dict[str, Callable[[int], float]] = {
+        "jarviceclient3": lambda n: run_peer(url, "alice", apikey, number, n),
+        "ours, sequential": lambda n: run_ours(url, caller, number, n, 1, verify),
+        f"ours, {CONCURRENCY} in flight": lambda n: run_ours(
+            url, caller, number, n, CONCURRENCY, verify
         ),
     }
     for run in runs.values():
-        run()
+        run(WARM_UP)
     rates: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(ROUNDS):
         for name, run in runs.items():
-            rates[name].append(run())
+            rates[name].append(run(CALLS))
 
     peer = statistics.median(rates["jarviceclient3"])
     lines = []
@@ -157,23 +152,22 @@ def measure(setting: str, server: SandboxServer, verify: object) -> list[str]:
 
 def main() -> None:
     lines = []
-    with SandboxServer(clock="manual") as server:
+    with sandbox_process() as server:
         lines += measure("loopback HTTP", server, True)
-    with self_signed() as (context, cert):
+    with self_signed() as (cert, key):
         os.environ["REQUESTS_CA_BUNDLE"] = str(cert)
         verify = ssl.create_default_context(cafile=str(cert))
-        with SandboxServer(
-            clock="manual", latency=LATENCY, ssl_context=context
-        ) as server:
-            lines += measure(f"HTTPS + {LATENCY * 1000:.0f} ms", server, verify)
+        with sandbox_process(rtt=RTT, cert=str(cert), key=str(key)) as server:
+            lines += measure(f"HTTPS, {RTT * 1000:.0f} ms RTT", server, verify)
 
     report = "\n".join(
         [
             f"### Client: {CALLS} status calls vs jarviceclient3 ({dt.date.today()})",
             "",
             f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"httpx {httpx.__version__}. Command: `python -m bench client`. "
-            f"Median of {ROUNDS} alternating rounds after a warm-up round.",
+            f"httpx {httpx.__version__}. Command: "
+            "`python -m bench client_vs_jarviceclient3`. "
+            f"Median of {ROUNDS} alternating rounds after {WARM_UP} warm-up calls.",
             "",
             "| setting | client | calls/s (median) | range | vs jarviceclient3 |",
             "|---|---|---|---|---|",
