@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["MASK", "RedactingFilter", "install_log_redaction", "redact"]
+__all__ = [
+    "MASK",
+    "RedactingFilter",
+    "install_handler_redaction",
+    "install_log_redaction",
+    "redact",
+]
 
 MASK = "***"
 
@@ -46,9 +52,30 @@ class RedactingFilter(logging.Filter):
 _FILTER = RedactingFilter()
 
 
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "jarvice_tools.client",
+)
+"""The loggers that see requests. A logger's filters apply only to records
+logged on that very logger, not on its children, so each is named."""
+
+
 def install_log_redaction(*names: str) -> None:
     """Attach the redacting filter to the named loggers (idempotent)."""
-    for name in names or ("httpx", "httpcore", "jarvice_tools"):
+    for name in names or LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+
+
+def install_handler_redaction(logger: logging.Logger | None = None) -> None:
+    """Attach the redacting filter to every handler of `logger` (the root by
+    default): handlers see records from all loggers below them, so a program
+    that configures logging calls this once after doing so."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)

@@ -38,6 +38,38 @@ def test_a_url_with_a_key_logged_by_httpx_is_masked(
     assert "apikey=***" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "name", ["httpx", "httpcore.http11", "httpcore.connection", "jarvice_tools.client"]
+)
+def test_every_logger_that_sees_requests_is_filtered(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import jarvice_tools.client  # noqa: F401  (installs the filter)
+
+    with caplog.at_level(logging.DEBUG, logger=name):
+        logging.getLogger(name).debug("sent apikey=%s", KEY)
+
+    assert KEY not in caplog.text
+
+
+def test_handler_redaction_covers_any_logger() -> None:
+    from jarvice_tools.redact import install_handler_redaction
+
+    root = logging.getLogger("redaction-test")
+    root.propagate = False
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    root.addHandler(Keep())
+    install_handler_redaction(root)
+    logging.getLogger("redaction-test.deep.child").warning("apikey=%s", KEY)
+
+    assert records == ["apikey=***"]
+
+
 def test_settings_and_credentials_never_show_the_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
