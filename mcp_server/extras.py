@@ -5,6 +5,7 @@ catalogues) and prompts (diagnosing a failed job, running a container)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -13,6 +14,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field, create_model
 
 from jarvice_tools import errors
+from jarvice_tools.actions import Action
 from jarvice_tools.actions import registry as act
 from jarvice_tools.insights import JobExplanation, explain_job, wait_for_job
 from jarvice_tools.models import JobRef
@@ -167,29 +169,30 @@ def add_resources(server: MCPServer[Any], runtime: Runtime, toolsets: set[str]) 
         async def job_output(number: str) -> str:
             return await _job_output(runtime, number)
 
-    if "apps" in toolsets:
+    catalogues = (
+        (act.APPS, wording.APPS_RESOURCE),
+        (act.MACHINES, wording.MACHINES_RESOURCE),
+    )
+    for action, description in catalogues:
+        if action.toolset in toolsets:
+            add = server.resource(
+                f"jarvice://{action.name}",
+                name=action.name,
+                title=action.title,
+                description=description,
+                mime_type="application/json",
+            )
+            add(_catalogue_reader(runtime, action))
 
-        @server.resource(
-            "jarvice://apps",
-            name="apps",
-            title="Applications",
-            description=wording.APPS_RESOURCE,
-            mime_type="application/json",
-        )
-        async def apps() -> str:
-            return await _catalogue(runtime, act.APPS)
 
-    if "machines" in toolsets:
+def _catalogue_reader(
+    runtime: Runtime, action: Action[Any, Any]
+) -> Callable[[], Awaitable[str]]:
+    async def read() -> str:
+        return await _catalogue(runtime, action)
 
-        @server.resource(
-            "jarvice://machines",
-            name="machines",
-            title="Machine types",
-            description=wording.MACHINES_RESOURCE,
-            mime_type="application/json",
-        )
-        async def machines() -> str:
-            return await _catalogue(runtime, act.MACHINES)
+    read.__name__ = action.name
+    return read
 
 
 async def _job_output(runtime: Runtime, number: str) -> str:

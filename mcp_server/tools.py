@@ -28,11 +28,13 @@ from mcp.server.mcpserver import (
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from jarvice_tools import errors
 from jarvice_tools.actions import Action, Guard, ResultKind
+from jarvice_tools.actions import registry as act
+from jarvice_tools.actions.base import problems_from
 from jarvice_tools.guards import Confirmation, confirm, fingerprint
 from jarvice_tools.models.base import RequestModel
 from jarvice_tools.summaries import JobSummary
@@ -97,10 +99,8 @@ def parse(params: type[RequestModel], values: Mapping[str, Any], tool: str) -> A
     `ToolError` naming each field at fault."""
     try:
         return params.model_validate(dict(values))
-    except ValueError as error:
-        from jarvice_tools.actions.base import problems_from
-
-        problems = problems_from(error)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = problems_from(error)
         raise ToolError(
             wording.invalid_arguments(tool, [str(p) for p in problems])
         ) from None
@@ -274,8 +274,6 @@ def _question(action: Action[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 async def _started(client: Any, number: int | None) -> str | None:
     if number is None:
         return None
-    from jarvice_tools.actions import registry as act
-
     found, status = (await client.run(act.STATUS, {"number": number})).only()
     return JobSummary.of(found, status, now=0).started
 
