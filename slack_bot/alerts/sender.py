@@ -1,0 +1,327 @@
+"""The sender: empties the outbox into Slack, paced, retried, never twice.
+
+- Pacing: at most one call per channel every `pace_seconds` (Slack allows
+  about one message per second per channel); channels proceed in parallel.
+- Bursts: when `burst` or more alerts wait for one channel at once, one
+  summary message is posted and the alerts go into its thread.
+- Retries: a 429 waits for Slack's `Retry-After`; a 5xx or a network error
+  waits longer after each failure (capped), and because the message may
+  have been posted anyway, the next attempt first looks for it in the
+  channel (by the metadata key it carries) and only posts if it is absent.
+- A channel the bot was removed from (`not_in_channel`,
+  `channel_not_found`, `is_archived`) is not retried: its queued messages
+  are dropped and `on_channel_gone` turns off its subscriptions and tells
+  an administrator.
+- A row another sender left in `sending` (a crash) is picked up after a
+  grace period with the same look-before-posting check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import anyio
+import sqlalchemy as sa
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from slack_bot.alerts import messages
+from slack_bot.alerts.config import AlertSettings
+from slack_bot.alerts.lease import Lease
+from slack_bot.alerts.ledger import facts_from
+from slack_bot.alerts.outbox import METADATA_EVENT, Kind, Message, Outbox, State
+from slack_bot.store import utcnow
+
+__all__ = ["CHANNEL_GONE", "Sender"]
+
+logger = logging.getLogger("slack_bot.alerts")
+
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+TRANSIENT = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+AUTH_BROKEN = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
+)
+UNSEARCHABLE = frozenset({"missing_scope", "not_allowed_token_type"})
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+
+ChannelGone = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Found:
+    channel: str
+    ts: str
+
+
+class Sender:
+    """Sends due outbox rows; run it only while holding the poller lease."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: AsyncWebClient,
+        lease: Lease,
+        settings: AlertSettings,
+        *,
+        on_channel_gone: ChannelGone,
+        clock: Callable[[], dt.datetime] = utcnow,
+        idle: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.lease = lease
+        self.settings = settings
+        self.on_channel_gone = on_channel_gone
+        self.clock = clock
+        self.idle = idle
+        self._open_at: dict[str, float] = {}
+        self._wake = anyio.Event()
+        self.posted = 0
+
+    def wake(self) -> None:
+        """New rows were queued: look at the outbox now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled (or until the lease is lost: `LeaseLost`)."""
+        while True:
+            try:
+                delay = await self.send_due()
+            except (sa.exc.SQLAlchemyError, OSError):
+                logger.exception("the outbox could not be read; trying again")
+                delay = self.idle
+            await self._sleep(delay)
+
+    async def _sleep(self, delay: float) -> None:
+        if delay > 0:
+            with anyio.move_on_after(delay):
+                await self._wake.wait()
+        if self._wake.is_set():
+            self._wake = anyio.Event()
+
+    async def send_due(self) -> float:
+        """One pass: send what is due and allowed; seconds until the next."""
+        grace = self.settings.sending_grace
+        rows = await self.outbox.due(self.clock(), grace=grace)
+        if rows and await self._summarise(rows):
+            rows = await self.outbox.due(self.clock(), grace=grace)
+        if not rows:
+            return self._until_next(await self.outbox.next_due())
+
+        now = time.monotonic()
+        batch: dict[str, Message] = {}
+        waits: list[float] = []
+        for row in rows:
+            channel = row.target()[0]
+            opens = self._open_at.get(channel, 0.0)
+            if opens > now:
+                waits.append(opens - now)
+            elif channel not in batch:
+                batch[channel] = row
+        async with anyio.create_task_group() as group:
+            for row in batch.values():
+                group.start_soon(self._deliver, row)
+        if batch:
+            return 0.0
+        return min([*waits, self.idle])
+
+    def _until_next(self, due: dt.datetime | None) -> float:
+        if due is None:
+            return self.idle
+        return max(0.0, min(self.idle, (due - self.clock()).total_seconds()))
+
+    # Bursts.
+
+    async def _summarise(self, rows: Sequence[Message]) -> bool:
+        burst = self.settings.burst
+        if burst <= 0:
+            return False
+        waiting: dict[str, list[Message]] = {}
+        for row in rows:
+            if row.summarisable and row.state is State.PENDING:
+                waiting.setdefault(row.channel, []).append(row)
+        made = False
+        for channel, members in waiting.items():
+            if len(members) < burst:
+                continue
+            args = messages.summary(facts_from([m.facts for m in members]))
+            summary = await self.outbox.summarise(channel, members, args, self.lease)
+            if summary is not None:
+                logger.info(
+                    "%d alerts for %s go in the thread of one summary",
+                    len(members),
+                    channel,
+                )
+                made = True
+        return made
+
+    # One message.
+
+    async def _deliver(self, row: Message) -> None:
+        if not self.lease.held(margin=self.settings.slack_timeout):
+            return
+        now = self.clock()
+        if not await self.outbox.claim(
+            row, self.lease, now, grace=self.settings.sending_grace
+        ):
+            return
+        channel, thread_ts = row.target()
+        try:
+            await self._attempt(row, channel, thread_ts)
+        finally:
+            self._open_at[channel] = time.monotonic() + self.settings.pace_seconds
+
+    async def _attempt(self, row: Message, channel: str, thread_ts: str | None) -> None:
+        if row.kind is Kind.UPDATE and row.parent_state is not State.SENT:
+            await self.outbox.fail([row.id], error="the message to update was not sent")
+            return
+        if row.uncertain or row.state is State.SENDING:
+            try:
+                found = await self._find(row, channel, thread_ts)
+            except SlackApiError as error:
+                if _code(error) not in UNSEARCHABLE:
+                    await self._refused(row, channel, error)
+                    return
+                logger.warning(
+                    "cannot search %s for an earlier copy (%s); posting again",
+                    channel,
+                    _code(error),
+                )
+                found = None
+            except NETWORK_ERRORS as error:
+                await self._later(row, f"{type(error).__name__}", uncertain=True)
+                return
+            if found is not None:
+                logger.info("message %s was already in %s", row.key, found.channel)
+                await self.outbox.sent(row, channel=found.channel, ts=found.ts)
+                return
+        try:
+            response = await self._call(row, channel, thread_ts)
+        except SlackApiError as error:
+            await self._refused(row, channel, error)
+            return
+        except NETWORK_ERRORS as error:
+            await self._later(row, f"{type(error).__name__}", uncertain=True)
+            return
+        self.posted += 1
+        await self.outbox.sent(
+            row,
+            channel=str(response.get("channel") or channel),
+            ts=str(response.get("ts") or row.parent_ts or ""),
+        )
+
+    async def _call(
+        self, row: Message, channel: str, thread_ts: str | None
+    ) -> dict[str, Any]:
+        args = row.args
+        args["metadata"] = {
+            "event_type": METADATA_EVENT,
+            "event_payload": {"key": row.key},
+        }
+        if row.kind is Kind.UPDATE:
+            args.update(channel=channel, ts=row.parent_ts)
+        else:
+            args["channel"] = channel
+            if thread_ts:
+                args["thread_ts"] = thread_ts
+            else:
+                args.pop("reply_broadcast", None)
+        with anyio.fail_after(self.settings.slack_timeout):
+            response = await self.client.api_call(row.method, json=args)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _find(
+        self, row: Message, channel: str, thread_ts: str | None
+    ) -> _Found | None:
+        """Look in Slack for a message carrying this row's key."""
+        with anyio.fail_after(self.settings.slack_timeout * 2):
+            if channel[:1] in ("U", "W"):
+                opened = await self.client.conversations_open(users=channel)
+                channel = str(opened["channel"]["id"])
+            if thread_ts:
+                found = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+                )
+            else:
+                oldest = row.created_at.timestamp() - 60
+                found = await self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                )
+        for message in found.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if payload.get("key") == row.key:
+                return _Found(channel, str(message["ts"]))
+        return None
+
+    # Failures.
+
+    async def _refused(self, row: Message, channel: str, error: SlackApiError) -> None:
+        status = getattr(error.response, "status_code", 0)
+        code = _code(error)
+        if status == 429 or code == "ratelimited":
+            wait = _retry_after(error)
+            self._open_at[channel] = time.monotonic() + wait
+            logger.warning("Slack rate-limited %s; retrying in %.1f s", channel, wait)
+            await self._later(row, "ratelimited", uncertain=False, wait=wait)
+        elif code in CHANNEL_GONE and row.kind not in (Kind.DM, Kind.NOTICE):
+            await self._channel_gone(channel, code)
+        elif status >= 500 or code in TRANSIENT:
+            await self._later(row, f"{status} {code}", uncertain=True)
+        elif code in AUTH_BROKEN:
+            logger.error("Slack refused the bot token (%s); alerts are held", code)
+            await self._later(row, code, uncertain=False, wait=self.settings.retry_cap)
+        else:
+            logger.error("Slack refused message %s for good: %s", row.key, code)
+            await self.outbox.fail([row.id], error=code or f"HTTP {status}")
+
+    async def _later(
+        self, row: Message, error: str, *, uncertain: bool, wait: float | None = None
+    ) -> None:
+        now = self.clock()
+        age = (now - row.created_at).total_seconds()
+        if age > self.settings.give_up_after:
+            logger.error("gave up on message %s after %.0f s: %s", row.key, age, error)
+            await self.outbox.fail([row.id], error=f"gave up: {error}")
+            return
+        if wait is None:
+            ceiling = min(self.settings.retry_cap, 2.0 ** max(0, row.attempts))
+            wait = random.uniform(ceiling / 2, ceiling)
+        at = now + dt.timedelta(seconds=wait)
+        await self.outbox.retry(row, at=at, error=error, uncertain=uncertain)
+
+    async def _channel_gone(self, channel: str, code: str) -> None:
+        unsent = await self.outbox.unsent_in(channel)
+        await self.outbox.fail(unsent, error=code)
+        logger.warning(
+            "cannot post to %s (%s); %d messages dropped", channel, code, len(unsent)
+        )
+        await self.on_channel_gone(channel, code)
+
+
+def _code(error: SlackApiError) -> str:
+    data = getattr(error.response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error") or "")
+    return ""
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = getattr(error.response, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
