@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +116,7 @@ class Sender:
         if not rows:
             return self._until_next(await self.outbox.next_due())
 
-        now = time.monotonic()
+        now = self.clock().timestamp()
         batch: dict[str, Message] = {}
         waits: list[float] = []
         for row in rows:
@@ -178,7 +177,9 @@ class Sender:
         try:
             await self._attempt(row, channel, thread_ts)
         finally:
-            self._open_at[channel] = time.monotonic() + self.settings.pace_seconds
+            self._open_at[channel] = (
+                self.clock().timestamp() + self.settings.pace_seconds
+            )
 
     async def _attempt(self, row: Message, channel: str, thread_ts: str | None) -> None:
         if row.kind is Kind.UPDATE and row.parent_state is not State.SENT:
@@ -273,7 +274,7 @@ class Sender:
         code = _code(error)
         if status == 429 or code == "ratelimited":
             wait = _retry_after(error)
-            self._open_at[channel] = time.monotonic() + wait
+            self._open_at[channel] = self.clock().timestamp() + wait
             logger.warning("Slack rate-limited %s; retrying in %.1f s", channel, wait)
             await self._later(row, "ratelimited", uncertain=False, wait=wait)
         elif code in CHANNEL_GONE and row.kind not in (Kind.DM, Kind.NOTICE):

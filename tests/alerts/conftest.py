@@ -31,10 +31,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
+@pytest.fixture(scope="module")
+def shared_slack() -> Iterator[FakeSlack]:
+    """One fake Slack per module (stopping one takes half a second)."""
     with FakeSlack() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_slack(shared_slack: FakeSlack) -> FakeSlack:
+    """The module's fake Slack, with no calls recorded yet."""
+    shared_slack.clear()
+    return shared_slack
 
 
 @pytest.fixture
@@ -99,6 +107,7 @@ def make_service(
         holder: str = "replica-1",
         settings: AlertSettings = FAST,
         admins: tuple[str, ...] = ("UADMIN",),
+        real_time: bool = False,
     ) -> AlertService:
         slack = AsyncWebClient(
             token="xoxb-test", base_url=fake_slack.api_url, retry_handlers=[]
@@ -110,7 +119,7 @@ def make_service(
             settings=settings,
             admins=admins,
             holder=holder,
-            clock=clock,
+            clock=utcnow if real_time else clock,
         )
 
     return make

@@ -21,7 +21,9 @@ class ChannelHistory:
     per channel, answerable by conversations.history and .replies.
 
     `lose_answers(n)` makes the next n posts reach the channel while the
-    connection drops before the answer, as a network failure would.
+    connection drops before the answer, as a network failure would;
+    `refuse(channel, error)` makes every post to one channel fail with an
+    `ok: false` error (the bot removed from it, say).
     """
 
     def __init__(self, fake: FakeSlack) -> None:
@@ -29,6 +31,7 @@ class ChannelHistory:
         self.lock = threading.Lock()
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self._lost = 0
+        self.refusals: dict[str, str] = {}
         fake.handlers["chat.postMessage"] = self._post
         fake.handlers["chat.update"] = self._update
         fake.handlers["conversations.history"] = self._history
@@ -38,10 +41,16 @@ class ChannelHistory:
         with self.lock:
             self._lost += times
 
+    def refuse(self, channel: str, error: str) -> None:
+        with self.lock:
+            self.refusals[channel] = error
+
     def _post(self, fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel", ""))
         if channel.startswith("U"):
             channel = f"D{channel}"
+        if channel in self.refusals:
+            return {"ok": False, "error": self.refusals[channel]}
         ts = f"{time.time():.0f}.{fake.next_id('')}"
         message = {"ts": ts, **{k: v for k, v in body.items() if k != "channel"}}
         with self.lock:
@@ -112,7 +121,8 @@ class ManualClock:
 async def drain(service: AlertService, *, rounds: int = 50) -> None:
     """Let the sender work until nothing it may send is due."""
     for _ in range(rounds):
-        rows = await service.outbox.due(service.sender.clock(), grace=1e9)
+        grace = service.settings.sending_grace
+        rows = await service.outbox.due(service.sender.clock(), grace=grace)
         if not rows:
             return
         await service.sender.send_due()

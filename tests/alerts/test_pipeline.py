@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import pytest
 
@@ -207,7 +209,9 @@ async def test_a_watched_job_is_announced_once_then_the_watch_ends(
     ]
     remaining = await service.subscriptions.in_channel("CBOB")
     assert remaining == []
-    ended = [s for s in await service.subscriptions.active() if s.origin is Origin.SUBMIT]
+    ended = [
+        s for s in await service.subscriptions.active() if s.origin is Origin.SUBMIT
+    ]
     assert ended == []
 
 
@@ -316,7 +320,9 @@ async def test_a_burst_becomes_one_summary_with_the_alerts_in_its_thread(
     jobs = [await submit(jarvice, sandbox, "alice", "sleep 100") for _ in range(4)]
     await service.poll_once()
     for number in jobs:
-        sandbox.set_status(number, "COMPLETED WITH ERROR" if number % 2 else "COMPLETED")
+        sandbox.set_status(
+            number, "COMPLETED WITH ERROR" if number % 2 else "COMPLETED"
+        )
     await service.poll_once()
     await drain(service)
 
@@ -337,7 +343,8 @@ async def test_alerts_to_one_channel_are_paced(
 ) -> None:
     from slack_bot.alerts import AlertSettings
 
-    paced = make_service(settings=AlertSettings(pace_seconds=0.2, burst=0))  # type: ignore[operator]
+    settings = AlertSettings(pace_seconds=0.2, burst=0)
+    paced = make_service(settings=settings, real_time=True)  # type: ignore[operator]
     assert await paced.lease.acquire()
     await subscribe(paced, "alice")
     await paced.poll_once()
@@ -351,6 +358,6 @@ async def test_alerts_to_one_channel_are_paced(
         await fake_slack.wait_async(lambda: len(history.in_channel(CHANNEL)) == 3)
         group.cancel_scope.cancel()
     posts = fake_slack.calls("chat.postMessage")
-    gaps = [b.at - a.at for a, b in zip(posts, posts[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(posts)]
     assert len(posts) == 3
     assert min(gaps) >= 0.19

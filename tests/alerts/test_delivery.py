@@ -1,0 +1,309 @@
+"""Delivery guarantees: Slack failures, removed channels, crashes at each step."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from jarvice_tools import JarviceClient
+from jarvice_tools.sandbox import SandboxServer
+from slack_bot.alerts import AlertService
+from slack_bot.alerts.preferences import ChannelSettings
+from slack_bot.alerts.subscriptions import Scope
+from slack_bot.testing import FakeSlack
+from tests.alerts.conftest import FAST, ServiceFactory
+from tests.alerts.support import ChannelHistory, ManualClock, drain
+from tests.watch.support import submit
+
+pytestmark = pytest.mark.anyio
+
+CHANNEL = "CTEAM"
+
+
+class Crash(BaseException):
+    """Stands for the process dying at this point (nothing after it runs)."""
+
+
+async def watch_alice(service: AlertService, channel: str = CHANNEL) -> None:
+    await service.subscriptions.add(
+        channel_id=channel,
+        slack_user_id="UALICE",
+        jarvice_username="alice",
+        scope=Scope.MINE,
+        owner="alice",
+    )
+
+
+async def one_finished_job(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    channel: str = CHANNEL,
+) -> int:
+    """Subscribe, take the baseline, start a job and end it in the sandbox."""
+    await watch_alice(service, channel)
+    await service.poll_once()
+    number = await submit(jarvice, sandbox, "alice", "sleep 100")
+    await service.poll_once()
+    sandbox.set_status(number, "COMPLETED WITH ERROR")
+    return number
+
+
+async def restart(
+    make_service: ServiceFactory, clock: ManualClock, *, after: float
+) -> AlertService:
+    """A new process, started `after` seconds later, that takes the lease."""
+    clock.advance(after)
+    successor = make_service(holder="replica-after-restart")
+    assert await successor.lease.acquire()
+    successor.watcher.restore(await successor.ledger.load_state())
+    return successor
+
+
+def alerts_for(history: ChannelHistory, number: int) -> list[str]:
+    return [t for t in history.texts(CHANNEL) if f"Job {number} " in t]
+
+
+async def test_a_429_delays_the_alert_until_retry_after_and_never_drops_it(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    fake_slack.fail("chat.postMessage", status=429, retry_after=3)
+
+    await service.sender.send_due()
+    assert alerts_for(history, number) == []
+    clock.advance(2)
+    await service.sender.send_due()
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    clock.advance(1.5)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+    assert [c.status for c in fake_slack.calls("chat.postMessage")] == [429, 200]
+    assert fake_slack.calls("conversations.history") == []
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_server_error_is_retried_after_checking_the_channel(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+    status: int,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    fake_slack.fail("chat.postMessage", status=status, times=2)
+
+    await service.sender.send_due()
+    clock.advance(2)
+    await service.sender.send_due()
+    clock.advance(5)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+    assert len(fake_slack.calls("chat.postMessage")) == 3
+    assert len(fake_slack.calls("conversations.history")) == 2
+
+
+async def test_an_answer_lost_after_posting_is_not_posted_twice(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    history.lose_answers(1)
+
+    await service.sender.send_due()
+    assert len(alerts_for(history, number)) == 1
+    clock.advance(3)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+    assert len(fake_slack.calls("conversations.history")) == 1
+
+
+@pytest.mark.parametrize(
+    "error", ["not_in_channel", "channel_not_found", "is_archived"]
+)
+async def test_a_channel_the_bot_left_is_turned_off_and_an_admin_told(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+    error: str,
+) -> None:
+    await watch_alice(service, CHANNEL)
+    number = await one_finished_job(service, sandbox, jarvice, "CGONE")
+    await service.preferences.set_channel("CGONE", ChannelSettings(), by="UALICE")
+    await service.poll_once()
+    history.refuse("CGONE", error)
+    await drain(service)
+
+    assert await service.subscriptions.in_channel("CGONE") == []
+    assert len(await service.subscriptions.in_channel(CHANNEL)) == 1
+    [notice] = history.in_channel("DUADMIN")
+    assert "<#CGONE>" in notice["text"]
+    assert f"`{error}`" in notice["text"]
+    assert "turned off its 1 subscription" in notice["text"]
+    assert len(alerts_for(history, number)) == 1
+
+    later = await submit(jarvice, sandbox, "alice", "sleep 100")
+    await service.poll_once()
+    sandbox.set_status(later, "COMPLETED")
+    await service.poll_once()
+    await drain(service)
+    assert len(alerts_for(history, later)) == 1
+    assert history.in_channel("CGONE") == []
+
+
+async def test_a_message_slack_refuses_for_good_is_not_retried(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    clock: ManualClock,
+) -> None:
+    await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    fake_slack.fail("chat.postMessage", error="invalid_blocks")
+    await drain(service)
+    clock.advance(3600)
+    assert await service.lease.acquire()
+    await drain(service)
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
+# Crashes: a new process over the same database must neither lose nor repeat.
+
+Step = Callable[[AlertService, pytest.MonkeyPatch], Awaitable[None]]
+
+
+async def crash_before_recording(service: AlertService, mp: pytest.MonkeyPatch) -> None:
+    await service.watcher.poll()
+    raise Crash
+
+
+async def crash_while_recording(service: AlertService, mp: pytest.MonkeyPatch) -> None:
+    async def die(*args: object) -> int:
+        raise Crash
+
+    mp.setattr("slack_bot.alerts.ledger._queue_direct", die)
+    await service.poll_once()
+
+
+async def crash_before_sending(service: AlertService, mp: pytest.MonkeyPatch) -> None:
+    await service.poll_once()
+    raise Crash
+
+
+async def crash_after_claiming(service: AlertService, mp: pytest.MonkeyPatch) -> None:
+    async def die(*args: object) -> dict[str, object]:
+        raise Crash
+
+    await service.poll_once()
+    mp.setattr(service.sender, "_call", die)
+    await service.sender.send_due()
+
+
+async def crash_after_slack_took_it(
+    service: AlertService, mp: pytest.MonkeyPatch
+) -> None:
+    async def die(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    await service.poll_once()
+    mp.setattr(service.outbox, "sent", die)
+    await service.sender.send_due()
+
+
+async def crash_after_recording_sent(
+    service: AlertService, mp: pytest.MonkeyPatch
+) -> None:
+    await service.poll_once()
+    await drain(service)
+    raise Crash
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        crash_before_recording,
+        crash_while_recording,
+        crash_before_sending,
+        crash_after_claiming,
+        crash_after_slack_took_it,
+        crash_after_recording_sent,
+    ],
+)
+async def test_a_restart_at_any_step_neither_loses_nor_repeats_the_alert(
+    service: AlertService,
+    make_service: ServiceFactory,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+    clock: ManualClock,
+    step: Step,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    with pytest.MonkeyPatch.context() as mp:
+        try:
+            await step(service, mp)
+        except* Crash:
+            pass
+        else:
+            raise AssertionError(f"{step.__name__} did not crash")
+
+    successor = await restart(make_service, clock, after=FAST.sending_grace + 1)
+    for _ in range(3):
+        await successor.poll_once()
+        await drain(successor)
+    assert len(alerts_for(history, number)) == 1
+    rows = await successor.outbox.due(clock(), grace=0)
+    assert rows == []
+
+
+async def test_the_dead_process_lease_blocks_a_successor_until_it_expires(
+    service: AlertService, make_service: ServiceFactory, clock: ManualClock
+) -> None:
+    successor = make_service(holder="replica-2")
+    assert not await successor.lease.acquire()
+    clock.advance(FAST.lease_seconds + 0.1)
+    assert await successor.lease.acquire()
+    assert successor.lease.token == (service.lease.token or 0) + 1
+
+
+async def test_a_replaced_leader_cannot_record_what_it_polled(
+    service: AlertService,
+    make_service: ServiceFactory,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    from slack_bot.alerts.lease import LeaseLost
+
+    number = await one_finished_job(service, sandbox, jarvice)
+    stale_cycle = await service.watcher.poll()
+    previous = service.watcher.state
+    successor = await restart(make_service, clock, after=FAST.lease_seconds + 1)
+    await successor.poll_once()
+
+    plan = await service.plan(stale_cycle)
+    with pytest.raises(LeaseLost):
+        await service.ledger.record(previous, stale_cycle, plan)
+    await drain(successor)
+    assert len(alerts_for(history, number)) == 1
+    assert await successor.outbox.due(clock(), grace=0) == []
