@@ -10,7 +10,6 @@ sends alerts. See docs/alerts.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["AlertService", "AlertSettings", "load_settings", "setup"]
 
 logger = logging.getLogger("slack_bot.alerts")
+
+STOP_TIMEOUT = 15.0
+"""Seconds a shutdown waits for the poll or Slack call in progress."""
 
 
 def load_settings() -> AlertSettings:
@@ -78,10 +80,14 @@ def setup(bot: SlackBot) -> AlertService:
             running.append(asyncio.create_task(service.run(), name="jarvice-alerts"))
 
         async def stop() -> None:
+            service.stop()
             for task in running:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                try:
+                    await asyncio.wait_for(task, timeout=STOP_TIMEOUT)
+                except TimeoutError:
+                    logger.warning("the alert service did not stop in time")
+                except asyncio.CancelledError:
+                    pass
             running.clear()
 
         bot.on_startup(start)

@@ -83,16 +83,25 @@ class Sender:
         self.clock = clock
         self.idle = idle
         self._open_at: dict[str, float] = {}
-        self._wake = anyio.Event()
+        self._wake: anyio.Event | None = None
+        self._stopped = False
         self.posted = 0
 
     def wake(self) -> None:
         """New rows were queued: look at the outbox now."""
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the call in progress, then return from `run`."""
+        self._stopped = True
+        self.wake()
 
     async def run(self) -> None:
-        """Send until cancelled (or until the lease is lost: `LeaseLost`)."""
-        while True:
+        """Send until stopped (or until the lease is lost: `LeaseLost`)."""
+        self._stopped = False
+        self._wake = anyio.Event()
+        while not self._stopped:
             try:
                 delay = await self.send_due()
             except (sa.exc.SQLAlchemyError, OSError):
@@ -101,10 +110,13 @@ class Sender:
             await self._sleep(delay)
 
     async def _sleep(self, delay: float) -> None:
+        wake = self._wake
+        if wake is None or self._stopped:
+            return
         if delay > 0:
             with anyio.move_on_after(delay):
-                await self._wake.wait()
-        if self._wake.is_set():
+                await wake.wait()
+        if wake.is_set() and not self._stopped:
             self._wake = anyio.Event()
 
     async def send_due(self) -> float:

@@ -90,23 +90,41 @@ class AlertService:
             on_channel_gone=self.channel_gone,
             clock=clock,
         )
+        self._stopped = False
+        self._stop_event: anyio.Event | None = None
 
     # Running.
 
     async def run(self) -> None:
-        """Lead when the lease is free, follow otherwise; until cancelled."""
+        """Lead when the lease is free, follow otherwise, until `stop()`."""
+        self._stopped = False
+        self._stop_event = anyio.Event()
         period = self.settings.lease_seconds / 3
         try:
-            while True:
+            while not self._stopped:
                 if await self._try_lease():
                     await self.lead()
-                await anyio.sleep(period)
+                await self._pause(period)
         finally:
             with anyio.CancelScope(shield=True):
                 try:
                     await self.lease.release()
                 except STORE_ERRORS:
                     logger.warning("could not release the poller lease")
+
+    def stop(self) -> None:
+        """Finish the step in progress, release the lease, return from `run`."""
+        self._stopped = True
+        if self._stop_event is not None:
+            self._stop_event.set()
+        self.sender.stop()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once on `stop()`."""
+        if self._stopped or self._stop_event is None:
+            return
+        with anyio.move_on_after(seconds):
+            await self._stop_event.wait()
 
     async def _try_lease(self) -> bool:
         try:
@@ -116,7 +134,7 @@ class AlertService:
             return False
 
     async def lead(self) -> None:
-        """Poll and send while this replica holds the lease."""
+        """Poll and send while this replica holds the lease (and runs)."""
         self.watcher.restore(await self.ledger.load_state())
         logger.info("%s polls JARVICE for alerts", self.lease.holder)
         try:
@@ -129,21 +147,24 @@ class AlertService:
 
     async def _keep_lease(self, scope: anyio.CancelScope) -> None:
         period = self.settings.lease_seconds / 3
-        while True:
-            await anyio.sleep(period)
+        while not self._stopped:
+            await self._pause(period)
+            if self._stopped:
+                return
             if await self._try_lease():
                 continue
             if not self.lease.held():
+                self.sender.stop()
                 scope.cancel()
                 return
 
     async def _poll_forever(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await self.poll_once()
             except STORE_ERRORS:
                 logger.exception("a poll could not be recorded; it will recur")
-            await anyio.sleep(self.watcher.next_delay())
+            await self._pause(self.watcher.next_delay())
 
     async def poll_once(self) -> Cycle:
         """One poll, recorded (raises `LeaseLost` when not the leader)."""

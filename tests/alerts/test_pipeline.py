@@ -356,7 +356,7 @@ async def test_alerts_to_one_channel_are_paced(
     async with anyio.create_task_group() as group:
         group.start_soon(paced.sender.run)
         await fake_slack.wait_async(lambda: len(history.in_channel(CHANNEL)) == 3)
-        group.cancel_scope.cancel()
+        paced.sender.stop()
     posts = fake_slack.calls("chat.postMessage")
     gaps = [b.at - a.at for a, b in itertools.pairwise(posts)]
     assert len(posts) == 3
