@@ -178,7 +178,7 @@ class Sender:
     # One message.
 
     async def _deliver(self, row: Message) -> None:
-        if not self.lease.held(margin=self.settings.slack_timeout):
+        if not self.lease.held():
             return
         now = self.clock()
         if not await self.outbox.claim(
