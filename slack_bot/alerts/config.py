@@ -55,9 +55,14 @@ class AlertSettings(BaseSettings):
     slack_timeout: float = Field(
         default=10.0, gt=0, description="Seconds to wait for one Slack Web API call."
     )
+    clock_skew: float = Field(
+        default=5.0,
+        ge=0,
+        description="Allowance for the replicas' clocks disagreeing, in seconds.",
+    )
 
     @property
     def sending_grace(self) -> float:
         """How long a message marked as being sent is left to its sender
         before another one checks Slack for it and, if absent, sends it."""
-        return self.lease_seconds + self.slack_timeout + 5.0
+        return self.lease_seconds + self.slack_timeout + self.clock_skew

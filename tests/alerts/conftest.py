@@ -15,6 +15,7 @@ from jarvice_tools.sandbox import SandboxServer
 from slack_bot.alerts import AlertService, AlertSettings
 from slack_bot.store import KeyBox, Store, utcnow
 from slack_bot.testing import FakeSlack
+from tests.alerts.processes import Replicas
 from tests.alerts.support import USERS, ChannelHistory, ManualClock
 
 FAST = AlertSettings(
@@ -58,9 +59,13 @@ def alerts_database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def store(alerts_database_url: str) -> AsyncIterator[Store]:
-    keys = KeyBox(Fernet.generate_key().decode())
-    opened = await Store.open(alerts_database_url, keys=keys)
+def encryption_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+async def store(alerts_database_url: str, encryption_key: str) -> AsyncIterator[Store]:
+    opened = await Store.open(alerts_database_url, keys=KeyBox(encryption_key))
     try:
         yield opened
     finally:
@@ -131,3 +136,21 @@ async def service(make_service: ServiceFactory) -> AlertService:
     created = make_service()
     assert await created.lease.acquire()
     return created
+
+
+@pytest.fixture
+def replicas(
+    alerts_database_url: str,
+    encryption_key: str,
+    sandbox: SandboxServer,
+    fake_slack: FakeSlack,
+    store: Store,
+) -> Iterator[Replicas]:
+    """Alert services in their own processes, on the test's database."""
+    started = Replicas(
+        alerts_database_url, encryption_key, sandbox.url, fake_slack.api_url
+    )
+    try:
+        yield started
+    finally:
+        started.stop_all()
