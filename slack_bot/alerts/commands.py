@@ -60,7 +60,7 @@ def _no_extra(action: str, words: ParsedWords, allowed: set[str]) -> None:
     for key in words.named:
         if key not in allowed:
             valid = ", ".join(sorted(allowed)) or "no key=value arguments"
-            raise _problem(action, key, f"is not an argument of {action} ({valid})")
+            raise _problem(action, key, wording.not_an_argument(action, valid))
 
 
 def prepare_watch(text: str) -> WatchRequest:
@@ -68,7 +68,7 @@ def prepare_watch(text: str) -> WatchRequest:
     _no_extra("watch", words, {"number"})
     given = words.named.get("number") or next(iter(words.positional), None)
     if len(words.positional) > (0 if "number" in words.named else 1):
-        raise _problem("watch", "number", "give one job number")
+        raise _problem("watch", "number", wording.job_number_needed(None))
     digits = (given or "").lstrip("#")
     if not digits.isdigit() or int(digits) < 1:
         raise _problem("watch", "number", wording.job_number_needed(given))
@@ -95,8 +95,8 @@ def prepare_subscribe(text: str) -> SubscribeRequest:
             raise _problem(
                 "subscribe",
                 "text",
-                wording.unknown_word(
-                    "subscribe", word, "mine, team, user=<name>, failures or all"
+                wording.not_understood(
+                    word, "mine, team, user=<name>, failures or all"
                 ),
             )
     if who is not None:
@@ -112,9 +112,7 @@ def prepare_subscribe(text: str) -> SubscribeRequest:
     status = words.named.get("status", "all").lower()
     if status not in ("all", "failures", "failed"):
         raise _problem(
-            "subscribe",
-            "status",
-            wording.bad_value("status", status, "all or failures"),
+            "subscribe", "status", wording.must_be("all or failures", status)
         )
     failures = status != "all"
     app = words.named.get("app", "").strip() or None
@@ -130,10 +128,10 @@ def prepare_unsubscribe(text: str) -> UnsubscribeRequest:
     for word in words.positional:
         digits = word.lstrip("#")
         if not digits.isdigit():
-            raise _problem("unsubscribe", "id", wording.no_such_subscription(word))
+            raise _problem("unsubscribe", "id", wording.subscription_id_needed(word))
         ids.append(int(digits))
     if not ids:
-        raise _problem("unsubscribe", "id", "give a subscription id, or all")
+        raise _problem("unsubscribe", "id", wording.subscription_id_needed(None))
     return UnsubscribeRequest(tuple(ids), False)
 
 
@@ -144,17 +142,15 @@ def prepare_alerts(text: str) -> dict[str, bool]:
         raise _problem(
             "alerts",
             "text",
-            wording.unknown_word(
-                "alerts",
-                words.positional[0],
-                "threads=, broadcast=, starts=, summaries=",
+            wording.not_understood(
+                words.positional[0], "threads=, broadcast=, starts= or summaries="
             ),
         )
     changes = {}
     for key, value in words.named.items():
         switch = _SWITCHES.get(value.lower())
         if switch is None:
-            raise _problem("alerts", key, wording.bad_value(key, value, "on or off"))
+            raise _problem("alerts", key, wording.must_be("on or off", value))
         changes[_SETTING_NAMES[key]] = switch
     return changes
 
@@ -169,7 +165,7 @@ def prepare_notify(text: str) -> Notify | None:
         raise _problem(
             "notify",
             "choice",
-            wording.bad_value("notify", choice, "mention, dm or none"),
+            wording.must_be("mention, dm or none", choice),
         )
     return Notify(choice)
 
@@ -251,7 +247,8 @@ class AlertCommands:
             reason = type(error).__name__
             if isinstance(error, errors.ApiError):
                 reason = f"{error.status_code}: {error.server_message}"
-            return Reply(wording.team_admin_needed(what, reason), outcome="forbidden")
+            text = wording.team_admin_needed(what, reason, team=scope is Scope.TEAM)
+            return Reply(text, outcome="forbidden")
         if scope is Scope.USER and owner not in members.root:
             return Reply(wording.not_in_team(owner or ""), outcome="forbidden")
         return None

@@ -140,21 +140,29 @@ def not_linked(action: str) -> str:
     )
 
 
-def bad_value(field: str, value: str, valid: str) -> str:
-    return f"`{field}={value}` is not valid: {field} must be {valid}. Nothing changed."
+def must_be(valid: str, given: str | None) -> str:
+    """A field problem (the app's argument error names the field)."""
+    got = f" (got `{given}`)" if given else ""
+    return f"must be {valid}{got}"
 
 
-def unknown_word(action: str, word: str, valid: str) -> str:
-    return (
-        f"`{action}` does not understand `{word}`; it takes {valid}. Nothing changed."
-    )
+def not_an_argument(action: str, valid: str) -> str:
+    return f"is not an argument of {action} ({valid})"
+
+
+def not_understood(word: str, valid: str) -> str:
+    return f"`{word}` is not understood; give {valid}"
 
 
 def job_number_needed(given: str | None) -> str:
-    got = f" (got `{given}`)" if given else ""
-    return (
-        f"`watch` needs a job number{got}, e.g. `{COMMAND} watch 123065`. "
-        f"`{COMMAND} jobs` lists yours."
+    return must_be("a job number such as 123065", given) + (
+        f"; `{COMMAND} jobs` lists yours"
+    )
+
+
+def subscription_id_needed(given: str | None) -> str:
+    return must_be("a subscription id such as 3, or all", given) + (
+        f"; `{COMMAND} subscriptions` lists them"
     )
 
 
@@ -215,10 +223,11 @@ def already_subscribed(number: int) -> str:
     return f"This channel already has that alert (#{number}); nothing changed."
 
 
-def team_admin_needed(what: str, reason: str) -> str:
+def team_admin_needed(what: str, reason: str, *, team: bool) -> str:
+    who = "each member" if team else "them"
     return (
         f"Only a team admin can subscribe a channel to {what}, and JARVICE did not "
-        f"let your account list a team ({reason}). Ask the user to run "
+        f"let your account list a team ({reason}). Ask {who} to run "
         f"`{COMMAND} subscribe mine` here instead."
     )
 
