@@ -24,12 +24,13 @@ from pydantic import ValidationError
 from jarvice_tools import errors
 from jarvice_tools.actions import registry as act
 from jarvice_tools.actions.base import Action, Guard, ResultKind
+from jarvice_tools.appdefs import check_submission
+from jarvice_tools.errors import FieldProblem
 from jarvice_tools.guards import (
     Confirmation,
     ConfirmationPreview,
     UsedConfirmations,
     fingerprint,
-    format_duration,
 )
 from jarvice_tools.models import (
     AppCatalog,
@@ -48,6 +49,7 @@ from jarvice_tools.models import (
     Metrics,
     Projects,
     Queues,
+    SignalParams,
     SignalResult,
     StatusMessage,
     SubmitParams,
@@ -176,13 +178,16 @@ class JarviceClient:
 
         if action.guard is Guard.ADMIN and not caller.admin:
             raise errors.AdminRequired(action.name)
-        if action.guard is Guard.CONFIRM:
+        if action.needs_confirmation(checked):
             if confirmation is None:
                 raise errors.ConfirmationRequired(await self.preview(action, checked))
             confirmation.check(
                 action.name, fingerprint(action.name, checked, caller.username)
             )
             self._used.spend(confirmation)
+
+        if isinstance(checked, SubmitParams):
+            checked = await self._apply_appdef(checked)  # type: ignore[assignment]
 
         response = await self._send(action, checked, caller)
         return self._decode(action, checked, caller, response)
@@ -280,12 +285,17 @@ class JarviceClient:
         return await self.run(act.INFO, {"number": number, "name": name})
 
     async def signal(
-        self, number: int | None = None, *, name: str | None = None, signal: int = 20
+        self,
+        number: int | None = None,
+        *,
+        name: str | None = None,
+        signal: int = 20,
+        confirmation: Confirmation | None = None,
     ) -> SignalResult:
-        """POST /jarvice/signal: send a signal (default 20, SIGTSTP)."""
-        return await self.run(
-            act.SIGNAL, {"number": number, "name": name, "signal": signal}
-        )
+        """POST /jarvice/signal: send a signal (default 20, SIGTSTP); one that
+        may end the job's processes needs a confirmation."""
+        params = {"number": number, "name": name, "signal": signal}
+        return await self.run(act.SIGNAL, params, confirmation=confirmation)
 
     async def action(
         self, number: int | None = None, *, name: str | None = None, action: str
@@ -527,6 +537,29 @@ class JarviceClient:
             )
             raise _malformed(action, f"unexpected shape at {where}") from None
 
+    async def _apply_appdef(self, params: SubmitParams) -> SubmitParams:
+        """The submission with its parameters checked and typed by the app's
+        AppDef (fetched from JARVICE, a read), or `InvalidParameters` naming
+        each parameter at fault; the job is not submitted then."""
+        not_submitted = "The job was not submitted."
+        try:
+            appdef = await self.run(act.APPDEF, {"name": params.app})
+        except errors.NotFound:
+            problem = FieldProblem(
+                "app", f"{params.app!r} is not an application you can run (see apps)"
+            )
+            raise errors.InvalidParameters(
+                [problem], action="submit", outcome=not_submitted
+            ) from None
+        application = params.application
+        checked = check_submission(appdef, application.command, application.parameters)
+        if checked.problems:
+            raise errors.InvalidParameters(
+                checked.problems, action="submit", outcome=not_submitted
+            )
+        typed = application.model_copy(update={"parameters": checked.values})
+        return params.model_copy(update={"application": typed})
+
     # Previews for confirmation.
 
     async def _job_preview(
@@ -537,27 +570,30 @@ class JarviceClient:
         if not status.is_final:
             entry = (await self.run(act.JOBS, JobsParams())).root.get(number)
 
-        verb = "Terminate" if action == "terminate" else "Shut down"
+        verb = {"terminate": "Terminate", "shutdown": "Shut down"}.get(action)
+        consequence = _CONSEQUENCES.get(action, "")
+        if isinstance(ref, SignalParams):
+            verb = f"Send {ref.signal_name()} ({ref.signal}) to"
+            consequence = _SIGNAL_CONSEQUENCE
         warning = None
-        if action == "shutdown" and not status.is_running:
+        if action in ("shutdown", "signal") and not status.is_running:
             warning = (
-                f"shutdown only works while a job is PROCESSING STARTING; this one "
-                f"is {status.job_status}, so JARVICE will refuse it (terminate "
-                "stops a job in any state)."
+                f"{action} only works while a job is PROCESSING STARTING; this "
+                f"one is {status.job_status}, so JARVICE will refuse it"
+                + (" (terminate stops a job in any state)." if verb else ".")
             )
         elif status.is_final:
             warning = f"the job has already ended ({status.job_status})."
-        run_seconds = status.run_seconds(time.time())
-        ran = f", running for {format_duration(run_seconds)}" if run_seconds else ""
         return ConfirmationPreview(
             action=action,
             fingerprint=digest,
-            summary=f"{verb} job {number} ({status.job_status}{ran})?",
-            consequence=_CONSEQUENCES[action],
+            summary=f"{verb} job {number} ({status.job_status})?",
+            consequence=consequence,
             job_number=number,
             job_name=status.job_name,
             job_status=status.job_status,
-            run_seconds=run_seconds,
+            run_seconds=status.run_seconds(time.time()),
+            started_at=status.job_start_time or None,
             machine_type=entry.machine_type if entry else None,
             nodes=entry.node_count if entry else None,
             application=status.job_application,
@@ -601,6 +637,12 @@ _CONSEQUENCES = {
         "and its vault changes are kept."
     ),
 }
+
+
+_SIGNAL_CONSEQUENCE = (
+    "Unless the application handles this signal, the job's processes end, "
+    "and the job most likely ends with them: unsaved work is lost."
+)
 
 
 def _timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
@@ -714,17 +756,7 @@ def _refusal(
             "administrator account."
         )
     if code == 404:
-        job = params.job_reference()
-        missing = f"no {job}" if job else f"nothing matching the {action.name} request"
-        hint = (
-            "Check the job number or name with the jobs action; other users' "
-            "jobs are not visible."
-            if job
-            else "Check the names given (application, machine, queue)."
-        )
-        return errors.NotFound, (
-            f"JARVICE found {missing} for user {user} (404: {said}). {hint}"
-        )
+        return errors.NotFound, _not_found(action, params, user, said)
     if code == 429:
         return errors.RateLimited, (
             f"JARVICE refused {action.name} because a limit was reached (429: "
@@ -743,6 +775,46 @@ def _refusal(
             "again in a moment."
         )
     return errors.ApiError, f"JARVICE answered {what} with {code}: {said}."
+
+
+_NEEDS_RUNNING = frozenset(
+    {"tail", "connect", "info", "screenshot", "signal", "action", "shutdown"}
+)
+
+
+def _not_found(
+    action: Action[Any, Any], params: RequestModel, user: str, said: str
+) -> str:
+    """A 404 in words that fit the action: the job may be missing, or just not
+    in the state the action needs, and JARVICE's answer does not say which."""
+    job = params.job_reference()
+    if job is None:
+        return (
+            f"JARVICE found nothing matching the {action.name} request for user "
+            f"{user} (404: {said}). Check the names given (application, machine, "
+            "queue, vault)."
+        )
+    check = (
+        "Check the job number with the jobs action and its state with status; "
+        "other users' jobs are not visible."
+    )
+    if action.name == "metrics":
+        return (
+            f"JARVICE found no {job} with metrics for user {user} (404: {said}). "
+            f"Metrics appear about a minute after a job starts running. {check}"
+        )
+    if action.name == "output":
+        return (
+            f"JARVICE found no {job} with output for user {user} (404: {said}). "
+            f"Output is there once a job has completed (use tail while it runs). "
+            f"{check}"
+        )
+    if action.name in _NEEDS_RUNNING:
+        return (
+            f"JARVICE found no {job} running for user {user} (404: {said}). "
+            f"{action.name} works only while a job is PROCESSING STARTING. {check}"
+        )
+    return f"JARVICE found no {job} for user {user} (404: {said}). {check}"
 
 
 def _malformed(action: Action[Any, Any], detail: str) -> errors.MalformedResponse:

@@ -83,12 +83,17 @@ class FieldProblem:
 class InvalidParameters(JarviceError):
     """The parameters failed validation; no request was sent to JARVICE."""
 
-    def __init__(self, problems: Sequence[FieldProblem], *, action: str) -> None:
+    def __init__(
+        self,
+        problems: Sequence[FieldProblem],
+        *,
+        action: str,
+        outcome: str = "Nothing was sent to JARVICE.",
+    ) -> None:
         self.problems = tuple(problems)
         listed = "; ".join(str(p) for p in self.problems)
         super().__init__(
-            f"Invalid parameters for {action}: {listed}. Nothing was sent to JARVICE.",
-            action=action,
+            f"Invalid parameters for {action}: {listed}. {outcome}", action=action
         )
 
 

@@ -67,7 +67,9 @@ def format_duration(seconds: float) -> str:
 @dataclass(frozen=True)
 class ConfirmationPreview:
     """What a human is shown before confirming: a one-line summary, what will
-    happen, and the facts about the job (or image) it acts on."""
+    happen, and the facts about the job (or image) it acts on. The summary
+    holds nothing that changes while the job runs (its run time is a fact of
+    its own), so a question built from it reads the same when asked again."""
 
     action: str
     fingerprint: str
@@ -77,6 +79,7 @@ class ConfirmationPreview:
     job_name: str | None = None
     job_status: str | None = None
     run_seconds: int | None = None
+    started_at: int | None = None
     machine_type: str | None = None
     nodes: int | None = None
     application: str | None = None

@@ -32,12 +32,11 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from jarvice_tools import errors
-from jarvice_tools.actions import Action, Guard, ResultKind
-from jarvice_tools.actions import registry as act
+from jarvice_tools.actions import Action, ResultKind
 from jarvice_tools.actions.base import problems_from
 from jarvice_tools.guards import Confirmation, confirm, fingerprint
 from jarvice_tools.models.base import RequestModel
-from jarvice_tools.summaries import JobSummary
+from jarvice_tools.summaries import iso_time
 from mcp_server import wording
 from mcp_server.confirm import (
     ConfirmAnswer,
@@ -82,14 +81,15 @@ def tool_name(action: Action[Any, Any]) -> str:
 
 
 def annotations_for(action: Action[Any, Any]) -> ToolAnnotations:
-    """Hints from the guard: reads are read-only; confirm actions are the
-    destructive ones; nothing that changes state is idempotent; everything
-    talks to JARVICE (open world, the default)."""
+    """Hints from the guard: reads are read-only; the actions that may need
+    confirmation (terminate, shutdown, build, and signal for signals that
+    end processes) are the destructive ones; nothing that changes state is
+    idempotent; everything talks to JARVICE (open world, the default)."""
     if not action.changes_state:
         return READ_ANNOTATIONS
     return ToolAnnotations(
         read_only_hint=False,
-        destructive_hint=action.guard is Guard.CONFIRM,
+        destructive_hint=action.may_need_confirmation,
         idempotent_hint=False,
     )
 
@@ -186,7 +186,7 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
     if action.kind is ResultKind.TEXT:
         text_note = wording.text_limits_note(limits.max_lines, limits.max_bytes)
     extra: list[inspect.Parameter] = []
-    if action.guard is Guard.CONFIRM:
+    if action.may_need_confirmation:
         extra = _confirm_parameters(action, runtime)
 
     async def body(
@@ -198,7 +198,7 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
             parse(action.params, values, name), limits.max_lines
         )
         confirmation = None
-        if action.guard is Guard.CONFIRM:
+        if action.needs_confirmation(params):
             confirmation = await _settle(action, runtime, principal, params, others)
         try:
             value = await client.run(action, params, confirmation=confirmation)
@@ -250,18 +250,20 @@ def _question(action: Action[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 
     async def ask(**values: Any) -> Elicit[ConfirmAnswer] | NotAsked:
         ctx: Context = values.pop("ctx")
-        if not can_elicit(ctx):
+        params = parse(action.params, values, name)
+        if not action.needs_confirmation(params) or not can_elicit(ctx):
             return NotAsked()
         principal = runtime.principal()
         client = runtime.client_for(principal)
-        params = parse(action.params, values, name)
         try:
             preview = await client.preview(action, params)
-            started = await _started(client, preview.job_number)
         except errors.JarviceError as error:
             raise ToolError(str(error)) from None
         question = wording.confirmation_question(
-            action, preview, started=started, running_for=not uses_input_required(ctx)
+            action,
+            preview,
+            started=iso_time(preview.started_at),
+            running_for=not uses_input_required(ctx),
         )
         return Elicit(question, ConfirmAnswer)
 
@@ -269,13 +271,6 @@ def _question(action: Action[Any, Any], runtime: Runtime) -> Callable[..., Any]:
     parameters += [inspect.Parameter(n, _KEYWORD) for n in action.params.model_fields]
     _synthesize(ask, f"{name}_confirmation", parameters)
     return ask
-
-
-async def _started(client: Any, number: int | None) -> str | None:
-    if number is None:
-        return None
-    found, status = (await client.run(act.STATUS, {"number": number})).only()
-    return JobSummary.of(found, status, now=0).started
 
 
 async def _settle(

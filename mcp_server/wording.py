@@ -40,6 +40,8 @@ def tool_description(action: Action[Any, Any], *, text_note: str) -> str:
     """An action's summary, plus what its guard and result kind imply."""
     summary = action.summary.removesuffix(" Needs confirmation.")
     note = _GUARD_NOTES[action.guard]
+    if action.confirm_when is not None:
+        note = " When it needs confirmation, the user is asked first."
     if action.deprecated:
         note += " Deprecated by JARVICE."
     if text_note:
@@ -74,10 +76,9 @@ def confirmation_question(
         if preview.target:
             lines.append(f"Image: {preview.target}")
     else:
-        name = f" ({preview.job_name})" if preview.job_name else ""
-        lines = [f"Confirm: {action.name} job {preview.job_number}{name}?"]
-        if preview.job_status:
-            lines.append(f"Status: {preview.job_status}")
+        lines = [preview.summary]
+        if preview.job_name:
+            lines.append(f"Job name: {preview.job_name}")
         if started:
             lines.append(f"Started: {started}")
         if running_for and preview.run_seconds:

@@ -52,6 +52,8 @@ def _subcommand(action: Action[Any, Any]) -> Subcommand:
     if action.guard is Guard.CONFIRM:
         notes.append(messages.NEEDS_CONFIRMATION)
         mark = messages.CONFIRM_MARK
+    elif action.may_need_confirmation:
+        notes.append(messages.MAY_NEED_CONFIRMATION)
     if action.deprecated:
         notes.append(messages.DEPRECATED)
     prepare: Callable[[str], Any] = partial(parse_action_arguments, action)
@@ -107,7 +109,7 @@ async def run_action(action: Action[Any, Any], ctx: CommandContext) -> Reply | N
         assert prepared.app is not None
         return await forms.open_submit(ctx, prepared.app, prepared.command)
     params: BaseModel = prepared
-    if action.guard is Guard.CONFIRM:
+    if action.needs_confirmation(params):
         return await confirm.ask(ctx, action, params)
     jarvice = ctx.need_jarvice()
     result = await jarvice.run(action, params)

@@ -44,6 +44,10 @@ NEEDS_CONFIRMATION = (
     ":warning: Needs your confirmation: you get a card showing what will "
     "happen, and nothing is sent until you press Confirm."
 )
+MAY_NEED_CONFIRMATION = (
+    ":warning: A signal that may end the job's processes (anything but 17-23 "
+    "and 28, e.g. 15 or 9) needs your confirmation first, like terminate."
+)
 ADMIN_ONLY = (
     ":lock: Only for the Slack users this deployment names as administrators "
     "(SLACK_ADMIN_USERS)."

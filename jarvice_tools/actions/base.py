@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
@@ -66,6 +66,9 @@ class Action(Generic[P, R]):
     toolset: str
     body: Literal["form", "json"] = "form"
     deprecated: bool = False
+    confirm_when: Callable[[P], bool] | None = None
+    """For a write whose arguments can make it destructive (a signal that
+    ends processes): when this says so, it needs confirmation too."""
 
     @property
     def method(self) -> str:
@@ -77,6 +80,17 @@ class Action(Generic[P, R]):
     @property
     def changes_state(self) -> bool:
         return self.guard in (Guard.WRITE, Guard.CONFIRM)
+
+    @property
+    def may_need_confirmation(self) -> bool:
+        """Whether some call of this action needs a human's confirmation."""
+        return self.guard is Guard.CONFIRM or self.confirm_when is not None
+
+    def needs_confirmation(self, params: P) -> bool:
+        """Whether this call needs a human's confirmation."""
+        if self.guard is Guard.CONFIRM:
+            return True
+        return self.confirm_when is not None and self.confirm_when(params)
 
     @property
     def retry_safe(self) -> bool:

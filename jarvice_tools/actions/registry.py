@@ -218,7 +218,8 @@ SIGNAL = Action(
     title="Signal a job",
     summary=(
         "Send a signal to a running job's processes: 20 (SIGTSTP, the default) "
-        "suspends, 18 (SIGCONT) resumes."
+        "suspends, 18 (SIGCONT) resumes; a signal that may end them (e.g. 15, "
+        "9) needs confirmation."
     ),
     params=SignalParams,
     result=SignalResult,
@@ -226,6 +227,7 @@ SIGNAL = Action(
     path="/jarvice/signal",
     guard=WRITE,
     toolset="jobs",
+    confirm_when=SignalParams.ends_processes,
 )
 JOB_ACTION = Action(
     name="action",

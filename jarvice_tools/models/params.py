@@ -21,6 +21,7 @@ from jarvice_tools.models.jobs import ALL_STATUSES
 
 __all__ = [
     "AUDIT_CATEGORIES",
+    "HARMLESS_SIGNALS",
     "ActionParams",
     "AppdefParams",
     "AppsParams",
@@ -168,6 +169,11 @@ class ScreenshotParams(JobRef):
     )
 
 
+HARMLESS_SIGNALS = frozenset({17, 18, 19, 20, 21, 22, 23, 28})
+"""Signals whose default action does not end a process: SIGCHLD, SIGCONT,
+SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH. Any other signal may
+end the job's processes, so sending it needs confirmation."""
+
 _SIGNAL_NUMBERS = {
     member.name: member.value
     for member in signals.Signals
@@ -182,7 +188,9 @@ class SignalParams(JobRef):
         le=64,
         description=(
             "The signal number (an integer): 20 = SIGTSTP suspends (the default), "
-            "18 = SIGCONT resumes, 15 = SIGTERM, 2 = SIGINT, 10 = SIGUSR1."
+            "18 = SIGCONT resumes, 15 = SIGTERM, 2 = SIGINT, 10 = SIGUSR1. "
+            "Signals that may end the job's processes need the user's "
+            "confirmation; 17-23 and 28 do not."
         ),
     )
 
@@ -203,6 +211,16 @@ class SignalParams(JobRef):
                 "must be an integer signal number, e.g. 20 (SIGTSTP) or 18 (SIGCONT)",
             )
         return value
+
+    def ends_processes(self) -> bool:
+        """Whether this signal's default action ends a process."""
+        return self.signal not in HARMLESS_SIGNALS
+
+    def signal_name(self) -> str:
+        try:
+            return signals.Signals(self.signal).name
+        except ValueError:
+            return f"signal {self.signal}"
 
 
 class ActionParams(JobRef):

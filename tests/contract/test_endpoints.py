@@ -11,6 +11,7 @@ from jarvice_tools.errors import (
     ApiError,
     BadRequest,
     ConfirmationRequired,
+    InvalidParameters,
     NotFound,
     Unauthorized,
 )
@@ -209,10 +210,10 @@ async def test_jarvice_side_submission_errors(
         await jarvice.batch({**BATCH, **changes})
 
 
-async def test_submit_refuses_bad_parameters_and_unknown_apps(
-    jarvice: JarviceClient,
+async def test_submit_checks_the_appdef_before_submitting(
+    jarvice: JarviceClient, sandbox: SandboxServer
 ) -> None:
-    with pytest.raises(BadRequest, match="count"):
+    with pytest.raises(InvalidParameters, match="count: must be from 1 to 64"):
         await jarvice.submit(
             {
                 "app": "jarvice-params",
@@ -220,7 +221,7 @@ async def test_submit_refuses_bad_parameters_and_unknown_apps(
                 "machine": {"type": "n0"},
             }
         )
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidParameters, match="not an application you can run"):
         await jarvice.submit(
             {
                 "app": "no-such-app",
@@ -228,6 +229,29 @@ async def test_submit_refuses_bad_parameters_and_unknown_apps(
                 "machine": {"type": "n0"},
             }
         )
+
+    assert {r.endpoint for r in sandbox.requests} == {"appdef"}
+
+
+async def test_submit_sends_typed_parameters_and_required_defaults(
+    jarvice: JarviceClient, sandbox: SandboxServer
+) -> None:
+    await jarvice.submit(
+        {
+            "app": "jarvice-params",
+            "application": {
+                "command": "run",
+                "parameters": {"ratio": "0.75", "verbose": "true"},
+            },
+            "machine": {"type": "n0"},
+        }
+    )
+
+    sent = next(r for r in sandbox.requests if r.endpoint == "submit")
+    parameters = sent.body["application"]["parameters"]
+    assert parameters["ratio"] == 0.75
+    assert parameters["verbose"] is True
+    assert parameters["count"] == 4
 
 
 async def test_shutdown_needs_a_running_job_and_a_confirmation(

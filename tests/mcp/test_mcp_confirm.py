@@ -105,6 +105,34 @@ async def test_no_yes_sends_nothing(
     assert harness.sandbox.job(number).status == "PROCESSING STARTING"
 
 
+async def test_a_signal_that_ends_processes_is_asked_and_suspend_is_not(
+    harness: Harness, era: str
+) -> None:
+    number = await running_job(harness)
+    declining, accepting = Human("decline"), Human("accept")
+
+    async with connect(harness.server(), era, declining) as client:
+        refused = await client.call_tool(
+            "jarvice_signal", {"number": number, "signal": 9}
+        )
+        suspended = await client.call_tool("jarvice_signal", {"number": number})
+    sent_after_decline = endpoints(harness.sandbox).count("signal")
+    async with connect(harness.server(), era, accepting) as client:
+        killed = await client.call_tool(
+            "jarvice_signal", {"number": number, "signal": 15}
+        )
+
+    assert refused.is_error
+    assert "Nothing was sent to JARVICE" in text_of(refused)
+    assert not suspended.is_error, text_of(suspended)
+    assert len(declining.questions) == 1
+    assert "SIGKILL" in declining.questions[0]
+    assert sent_after_decline == 1
+    assert not killed.is_error, text_of(killed)
+    assert "SIGTERM" in accepting.questions[0]
+    assert endpoints(harness.sandbox).count("signal") == 2
+
+
 async def test_modern_era_asks_once_even_when_time_passes(harness: Harness) -> None:
     number = await running_job(harness)
     human = Human("accept")

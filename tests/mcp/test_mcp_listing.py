@@ -66,7 +66,7 @@ async def test_schema_is_flat_over_the_parameter_model(
 
     properties = tool.input_schema["properties"]
     fields = set(action.params.model_fields)
-    extra = {"confirmation_token"} if action.guard is Guard.CONFIRM else set()
+    extra = {"confirmation_token"} if action.may_need_confirmation else set()
     assert set(properties) == fields | extra
     required = {n for n, f in action.params.model_fields.items() if f.is_required()}
     assert set(tool.input_schema.get("required", [])) == required
@@ -100,7 +100,7 @@ async def test_annotations_follow_the_guard(harness: Harness, name: str) -> None
 
     assert hints.read_only_hint is (not action.changes_state)
     if action.changes_state:
-        assert hints.destructive_hint is (action.guard is Guard.CONFIRM)
+        assert hints.destructive_hint is action.may_need_confirmation
         assert hints.idempotent_hint is False
     assert hints.open_world_hint in (None, True)
 
@@ -155,10 +155,16 @@ async def test_every_destructive_tool_is_covered_by_the_gates(harness: Harness) 
     read_only = await listed(harness, "modern", "admin", admin=True, read_only=True)
     destructive = {name for name, tool in everything.items() if may_destroy(tool)}
     confirm_tools = {
-        f"jarvice_{a.name}" for a in ACTIONS.values() if a.guard is Guard.CONFIRM
+        f"jarvice_{a.name}" for a in ACTIONS.values() if a.may_need_confirmation
     }
 
     assert destructive == confirm_tools
+    assert confirm_tools == {
+        "jarvice_terminate",
+        "jarvice_shutdown",
+        "jarvice_build",
+        "jarvice_signal",
+    }
     assert not destructive & set(read_only)
     for name in destructive:
         properties = everything[name].input_schema["properties"]

@@ -117,6 +117,29 @@ async def test_the_askers_click_terminates_once_and_a_second_click_does_nothing(
     assert [e.outcome for e in clicks] == ["already-decided", "confirmed"]
 
 
+async def test_a_killing_signal_needs_the_card_and_suspend_does_not(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = await _running_job(sandbox)
+
+    card_id, card = await _card(bot, fake_slack, requests, f"signal {number} signal=9")
+    assert "signal" not in jarvice_paths(sandbox)
+    suspend = requests.command(f"signal {number}", user=ALICE)
+    assert (await dispatch(bot, suspend)).status == 200
+    await fake_slack.wait_async(lambda: fake_slack.responses(suspend.response_name))
+    await settle()
+    assert jarvice_paths(sandbox).count("signal") == 1
+    await _click(bot, fake_slack, requests, CONFIRM_ACTION_ID, card_id, ALICE)
+
+    assert "SIGKILL" in card["text"] + json.dumps(card["blocks"])
+    sent = [r.params.get("signal") for r in sandbox.requests if r.endpoint == "signal"]
+    assert sent == ["20", "9"]
+
+
 async def test_another_users_click_is_refused_and_nothing_is_sent(
     bot: SlackBot,
     fake_slack: FakeSlack,

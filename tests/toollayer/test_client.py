@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from jarvice_tools import JarviceClient, confirm
+from jarvice_tools import JarviceClient, confirm, get_action
 from jarvice_tools.errors import (
     ApiError,
     BadRequest,
@@ -363,3 +363,29 @@ async def test_the_key_never_appears_in_errors_or_logs(
     assert APIKEY not in caplog.text
     assert "status job 1 for alice -> 401" in caplog.text
     assert APIKEY not in repr(client.caller)
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "says"),
+    [
+        ("status", {"number": 5}, "found no job 5 for user alice"),
+        ("metrics", {"number": 5}, "Metrics appear about a minute after"),
+        ("output", {"number": 5}, "Output is there once a job has completed"),
+        ("tail", {"number": 5}, "tail works only while a job is PROCESSING"),
+        ("appdef", {"name": "nope"}, "Check the names given"),
+    ],
+)
+async def test_a_404_is_explained_for_the_action(
+    client: JarviceClient,
+    script: ScriptedTransport,
+    action: str,
+    params: dict[str, object],
+    says: str,
+) -> None:
+    script.plan(json_answer({"error": "Not found"}, 404))
+
+    with pytest.raises(NotFound) as caught:
+        await client.run(get_action(action), params)
+
+    assert says in str(caught.value)
+    assert "(404: Not found)" in str(caught.value)

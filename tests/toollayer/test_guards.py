@@ -14,7 +14,7 @@ from jarvice_tools.errors import (
     ConfirmationRejected,
     ConfirmationRequired,
 )
-from jarvice_tools.models import JobRef
+from jarvice_tools.models import JobRef, SignalParams
 from tests.toollayer.support import (
     APIKEY,
     ScriptedTransport,
@@ -173,3 +173,56 @@ async def test_admin_action_runs_for_an_admin(
     projects = await client.for_caller(admin).projects()
 
     assert projects.root == {"acme-proj": ["alice", "bob"]}
+
+
+@pytest.mark.parametrize("signal", [1, 2, 9, 10, 15])
+async def test_a_signal_that_may_end_processes_needs_confirmation(
+    client: JarviceClient, script: ScriptedTransport, signal: int
+) -> None:
+    running_job_answers(script)
+
+    with pytest.raises(ConfirmationRequired) as caught:
+        await client.signal(7, signal=signal)
+
+    assert "/jarvice/signal" not in [r.url.path for r in script.requests]
+    assert caught.value.preview.summary.startswith("Send SIG")
+    assert f"({signal}) to job 7" in caught.value.preview.summary
+
+
+@pytest.mark.parametrize("signal", [17, 18, 19, 20, 21, 22, 23, 28])
+async def test_signals_that_do_not_end_processes_run_at_once(
+    client: JarviceClient, script: ScriptedTransport, signal: int
+) -> None:
+    script.plan(json_answer({"signal": signal, "pid": 42}))
+
+    result = await client.signal(7, signal=signal)
+
+    assert result.signal == signal
+    assert [r.url.path for r in script.requests] == ["/api/jarvice/signal"]
+
+
+async def test_a_confirmed_kill_signal_is_sent(
+    client: JarviceClient, script: ScriptedTransport
+) -> None:
+    params = SignalParams(number=7, signal=9)
+    yes = confirm("signal", params, username="alice", confirmed_by="t")
+    script.plan(json_answer({"signal": 9, "pid": 42}))
+
+    await client.signal(7, signal=9, confirmation=yes)
+
+    assert len(script.requests) == 1
+
+
+async def test_the_preview_summary_does_not_change_while_the_job_runs(
+    client: JarviceClient, script: ScriptedTransport
+) -> None:
+    running_job_answers(script)
+    running_job_answers(script)
+
+    with pytest.raises(ConfirmationRequired) as first:
+        await client.terminate(7)
+    with pytest.raises(ConfirmationRequired) as second:
+        await client.terminate(7)
+
+    assert first.value.preview.summary == second.value.preview.summary
+    assert first.value.preview.started_at == 1764763205
