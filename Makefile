@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/jarvice-mcp --sandbox
+	$(BIN)/jarvice-mcp --sandbox --transport http
 
 test: $(STAMP)
 	$(BIN)/pytest
