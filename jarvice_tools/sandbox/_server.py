@@ -166,7 +166,16 @@ class SandboxServer:
         for account in ACCOUNTS:
             if account.username == username:
                 return account
+        with self._world.lock:
+            if username in self._world.accounts:
+                return self._world.accounts[username]
         raise KeyError(username)
+
+    def add_account(self, username: str, *, team: str = "globex") -> Account:
+        """Add a user login to an existing team (gone again after `reset()`),
+        for benchmarks that need more users than the seeded ones."""
+        with self._world.lock:
+            return self._world.add_account(username, team=team)
 
     def accounts_json(self) -> list[dict[str, str]]:
         return [dataclasses.asdict(account) for account in ACCOUNTS]

@@ -174,6 +174,17 @@ class World:
             raise ApiError(401, "Unauthorized")
         return account
 
+    def add_account(self, username: str, *, team: str) -> Account:
+        if username in self.accounts:
+            raise ValueError(f"account {username!r} exists")
+        if team not in _seed.TEAMS:
+            raise ValueError(f"no team {team!r}; teams: {', '.join(_seed.TEAMS)}")
+        apikey = "".join(self.rng.choice("0123456789abcdef") for _ in range(40))
+        account = Account(username, apikey, "user", team, f"{username}-home")
+        self.accounts[username] = account
+        self.vaults[username] = _seed.vaults_for(account)
+        return account
+
     def team_of(self, account: Account) -> _seed.Team:
         return _seed.TEAMS[account.team]
 

@@ -14,11 +14,13 @@ on their own schedule without slowing the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import anyio
 
@@ -29,6 +31,7 @@ from jarvice_tools.models.jobs import (
     JobEntry,
     JobList,
     JobStatus,
+    JobStatusMap,
     is_final,
 )
 from jarvice_tools.watch.model import (
@@ -46,6 +49,8 @@ from jarvice_tools.watch.model import (
 __all__ = ["Watcher"]
 
 logger = logging.getLogger("jarvice_tools.watch")
+
+_T = TypeVar("_T")
 
 _KEPT_FIELDS = frozenset(
     {
@@ -194,11 +199,15 @@ class Watcher:
         max_backoff: float = 600.0,
         team_refresh: float = 600.0,
         finished_retention: float = 86400.0,
+        concurrency: int = 8,
         state: WatchState | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be a positive number of seconds")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
         self.client = client
         self.users = users
         self.interval = interval
@@ -409,24 +418,60 @@ class Watcher:
     async def _read_lists(
         self, feeds: Sequence[_Feed], work: _Poll
     ) -> dict[str, JobList]:
+        due = [
+            feed
+            for feed in feeds
+            if self._feed_backoff.get(feed.key, _Backoff()).retry_at <= work.now
+        ]
+        work.lists += len(due)
+        results = await self._gather([self._list_call(feed) for feed in due])
         answered: dict[str, JobList] = {}
-        for feed in feeds:
-            backoff = self._feed_backoff.get(feed.key)
-            if backoff is not None and backoff.retry_at > work.now:
-                continue
-            client = self.client.for_caller(feed.user.caller)
-            work.lists += 1
-            try:
-                listing = await (client.teamjobs() if feed.team else client.jobs())
-            except errors.JarviceError as error:
-                if _is_outage(error):
-                    raise _Outage(error) from None
-                self._feed_failed(feed.user, feed.team, error, work)
+        for feed, result in zip(due, results, strict=True):
+            if isinstance(result, errors.JarviceError):
+                if _is_outage(result):
+                    raise _Outage(result)
+                self._feed_failed(feed.user, feed.team, result, work)
                 continue
             self._feed_backoff.pop(feed.key, None)
-            answered[feed.key] = listing
-            self._compare(feed, listing, work)
+            answered[feed.key] = result
+            self._compare(feed, result, work)
         return answered
+
+    def _list_call(self, feed: _Feed) -> Callable[[], Awaitable[JobList]]:
+        client = self.client.for_caller(feed.user.caller)
+        return client.teamjobs if feed.team else client.jobs
+
+    async def _gather(
+        self, calls: Sequence[Callable[[], Awaitable[_T]]]
+    ) -> list[_T | errors.JarviceError]:
+        """Run API calls, `concurrency` at a time; each result or its error,
+        in order. An outage cancels the calls not yet answered."""
+        results: list[_T | errors.JarviceError] = []
+        if not calls:
+            return results
+        slots: dict[int, _T | errors.JarviceError] = {}
+        limiter = anyio.CapacityLimiter(self.concurrency)
+
+        async def one(index: int, call: Callable[[], Awaitable[_T]]) -> None:
+            async with limiter:
+                try:
+                    slots[index] = await call()
+                except errors.JarviceError as error:
+                    slots[index] = error
+                    if _is_outage(error):
+                        group.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as group:
+            for index, call in enumerate(calls):
+                group.start_soon(one, index, call)
+        outage = next(
+            (r for r in slots.values() if isinstance(r, errors.JarviceError)
+             and _is_outage(r)),
+            None,
+        )  # fmt: skip
+        if outage is not None:
+            raise _Outage(outage)
+        return [slots[index] for index in range(len(calls))]
 
     def _feed_failed(
         self, user: WatchedUser, team: bool, error: errors.JarviceError, work: _Poll
@@ -556,18 +601,29 @@ class Watcher:
                     continue
                 singles.append((_placeholder(number, user.username), user))
 
-        for tracked, asker in singles:
-            await self._settle(tracked, asker, work)
+        work.statuses += len(singles)
+        answers = await self._gather(
+            [self._status_call(tracked, asker) for tracked, asker in singles]
+        )
+        for (tracked, asker), answer in zip(singles, answers, strict=True):
+            self._settle(tracked, asker, answer, work)
         for feed, missing in via_team.values():
             await self._settle_from_team(feed, missing, work)
 
-    async def _settle(
-        self, tracked: TrackedJob, asker: WatchedUser, work: _Poll
+    def _status_call(
+        self, tracked: TrackedJob, asker: WatchedUser
+    ) -> Callable[[], Awaitable[JobStatusMap]]:
+        client = self.client.for_caller(asker.caller)
+        return functools.partial(client.status, tracked.number)
+
+    def _settle(
+        self,
+        tracked: TrackedJob,
+        asker: WatchedUser,
+        answer: JobStatusMap | errors.JarviceError,
+        work: _Poll,
     ) -> None:
-        work.statuses += 1
-        try:
-            answer = await self.client.for_caller(asker.caller).status(tracked.number)
-        except errors.NotFound:
+        if isinstance(answer, errors.NotFound):
             work.jobs.pop(tracked.number, None)
             logger.info(
                 "job %d vanished for %s; no longer followed",
@@ -575,10 +631,8 @@ class Watcher:
                 asker.username,
             )
             return
-        except errors.JarviceError as error:
-            if _is_outage(error):
-                raise _Outage(error) from None
-            self._settle_failed(tracked.number, asker.username, error, work)
+        if isinstance(answer, errors.JarviceError):
+            self._settle_failed(tracked.number, asker.username, answer, work)
             return
         status = next(iter(answer.root.values()))
         self._settled(tracked, _merge_status(tracked.number, tracked.job, status), work)

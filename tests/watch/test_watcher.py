@@ -222,7 +222,7 @@ async def test_a_user_who_is_not_a_team_admin_is_watched_alone(
 async def test_when_jarvice_fails_the_poll_is_abandoned_and_the_next_waits_longer(
     sandbox: SandboxServer, client: JarviceClient
 ) -> None:
-    watcher = Watcher(client, users(sandbox, "alice", "dave"), clock=sandbox.now)
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
     watcher.interval = 10.0
     await step(watcher)
     number = await submit(client, sandbox, "alice", "sleep 40")
@@ -352,7 +352,44 @@ async def test_run_adopts_a_cycle_only_when_it_was_recorded(
     ]
 
 
-def test_the_interval_must_be_positive(sandbox: SandboxServer) -> None:
+def test_the_interval_and_concurrency_must_be_positive(sandbox: SandboxServer) -> None:
     client = JarviceClient(sandbox.url)
     with pytest.raises(ValueError, match="interval"):
         Watcher(client, users(sandbox, "alice"), interval=0)
+    with pytest.raises(ValueError, match="concurrency"):
+        Watcher(client, users(sandbox, "alice"), concurrency=0)
+
+
+async def test_an_outage_during_parallel_calls_abandons_the_whole_poll(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    names = ("alice", "bob", "dave", "carol")
+    watcher = Watcher(client, users(sandbox, *names), clock=sandbox.now, concurrency=4)
+    await step(watcher)
+    before = watcher.state
+    number = await submit(client, sandbox, "bob", "sleep 40")
+    sandbox.inject_fault("jobs", status=503)
+
+    cycle = await step(watcher)
+    assert (cycle.healthy, cycle.events) == (False, ())
+    assert watcher.state == before
+    assert kinds(await step(watcher)) == [(QUEUED, number, "SUBMITTED")]
+
+
+async def test_added_sandbox_users_each_cost_one_list_call(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    names = [f"user{n:02d}" for n in range(6)]
+    for name in names:
+        sandbox.add_account(name)
+    watcher = Watcher(client, users(sandbox, *names), clock=sandbox.now)
+    await step(watcher)
+    jobs = [await submit(client, sandbox, name, "sleep 40") for name in names]
+    await step(watcher)
+    sandbox.set_status(jobs[0], "COMPLETED")
+    sandbox.clear_requests()
+
+    cycle = await step(watcher)
+    assert kinds(cycle) == [(FINISHED, jobs[0], "COMPLETED")]
+    assert calls(sandbox) == {"jobs": 6, "status": 1}
+    assert sorted(r.username for r in sandbox.requests if r.endpoint == "jobs") == names
