@@ -85,11 +85,11 @@ def teamusers(call: Call) -> Reply:
     team = call.world.team_of(user)
     if user.username not in team.admins and user.role != "system_admin":
         raise ApiError(401, "Unauthorized: this endpoint is for team administrators")
-    members = {
-        name: {"email": _seed.PEOPLE[name].email, "name": _seed.PEOPLE[name].name}
-        for name in call.world.team_members(user.team)
-        if name != user.username
-    }
+    members = {}
+    for name in call.world.team_members(user.team):
+        if name != user.username:
+            person = call.world.person(name)
+            members[name] = {"email": person.email, "name": person.name}
     return json_reply(members)
 
 

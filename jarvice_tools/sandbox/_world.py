@@ -185,6 +185,11 @@ class World:
         self.vaults[username] = _seed.vaults_for(account)
         return account
 
+    def person(self, username: str) -> _seed.Person:
+        """A user's e-mail and name (made up for accounts added at run time)."""
+        found = _seed.PEOPLE.get(username)
+        return found or _seed.Person(f"{username}@example.invalid", username)
+
     def team_of(self, account: Account) -> _seed.Team:
         return _seed.TEAMS[account.team]
 

@@ -187,7 +187,8 @@ class Watcher:
     `poll()` does one cycle and returns a `Cycle` without changing the
     watcher; `accept(cycle)` adopts its state once its events are recorded.
     `run(on_cycle)` loops: poll, hand the cycle to `on_cycle`, accept it if
-    that returned normally, wait `interval` (longer after failures).
+    that returned normally; polls start `interval` apart (longer after
+    failures), however long each took.
     """
 
     def __init__(
@@ -249,6 +250,7 @@ class Watcher:
         """Poll forever (or `cycles` times), handing each cycle to `on_cycle`."""
         done = 0
         while cycles is None or done < cycles:
+            started = anyio.current_time()
             try:
                 cycle = await self.poll()
             except Exception:
@@ -258,7 +260,8 @@ class Watcher:
                 await self._hand_over(cycle, on_cycle)
             done += 1
             if cycles is None or done < cycles:
-                await anyio.sleep(self.next_delay())
+                took = anyio.current_time() - started
+                await anyio.sleep(max(0.0, self.next_delay() - took))
 
     async def _hand_over(
         self, cycle: Cycle, on_cycle: Callable[[Cycle], Awaitable[None]]

@@ -159,12 +159,16 @@ class AlertService:
                 return
 
     async def _poll_forever(self) -> None:
+        """Poll on a fixed schedule: each poll starts one interval (or one
+        backoff) after the previous one started, however long it took."""
         while not self._stopped:
+            started = anyio.current_time()
             try:
                 await self.poll_once()
             except STORE_ERRORS:
                 logger.exception("a poll could not be recorded; it will recur")
-            await self._pause(self.watcher.next_delay())
+            took = anyio.current_time() - started
+            await self._pause(max(0.0, self.watcher.next_delay() - took))
 
     async def poll_once(self) -> Cycle:
         """One poll, recorded (raises `LeaseLost` when not the leader)."""

@@ -393,3 +393,26 @@ async def test_added_sandbox_users_each_cost_one_list_call(
     assert kinds(cycle) == [(FINISHED, jobs[0], "COMPLETED")]
     assert calls(sandbox) == {"jobs": 6, "status": 1}
     assert sorted(r.username for r in sandbox.requests if r.endpoint == "jobs") == names
+
+
+async def test_a_team_admin_covers_members_added_to_the_sandbox(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    names = [f"member{n}" for n in range(3)]
+    for name in names:
+        sandbox.add_account(name, team="acme")
+    source = StaticUsers(
+        (
+            WatchedUser(caller_for(sandbox, "carol"), team=True),
+            *(WatchedUser(caller_for(sandbox, name)) for name in names),
+        )
+    )
+    watcher = Watcher(client, source, clock=sandbox.now)
+    await step(watcher)
+    assert calls(sandbox) == {"teamusers": 1, "teamjobs": 1}
+    number = await submit(client, sandbox, "member2", "sleep 40")
+    cycle = await step(watcher)
+    assert [(e.number, e.owner, e.watchers) for e in cycle.events] == [
+        (number, "member2", {"member2", "carol"})
+    ]
+    assert calls(sandbox) == {"teamjobs": 1}
