@@ -24,10 +24,12 @@ Condition = Callable[[], Awaitable[object]]
 
 
 class Replicas:
-    """Alert-service processes (`tests.alerts.replica`) started by one test,
-    and only those: stopped or killed by their process id."""
+    """Processes started by one test, and only those (stopped or killed by
+    their process id): alert services (`tests.alerts.replica`) or whole
+    Slack apps."""
 
     def __init__(self, database: str, key: str, sandbox: str, slack: str) -> None:
+        self.database, self.sandbox, self.slack = database, sandbox, slack
         self.args = ["--database", database, "--jarvice", sandbox, "--slack", slack]
         self.env = {**os.environ, "JARVICE_TOOLS_ENCRYPTION_KEY": key}
         self.running: dict[str, subprocess.Popen[bytes]] = {}
@@ -44,11 +46,40 @@ class Replicas:
         self.running[holder] = process
         return process
 
-    def kill(self, holder: str) -> None:
+    def start_app(self, name: str, settings: dict[str, str]) -> subprocess.Popen[bytes]:
+        """The whole Slack app (`python -m slack_bot`, as `jarvice-slack`),
+        with the alert service started by its lifecycle hooks."""
+        env = {
+            **self.env,
+            **settings,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "alerts-test-signing-secret",
+            "SLACK_API_URL": self.slack,
+            "SLACK_ADMIN_USERS": "UADMIN",
+            "JARVICE_API_URL": self.sandbox,
+            "DATABASE_URL": self.database,
+            "LOG_LEVEL": "WARNING",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "slack_bot", "--host", "127.0.0.1", "--port", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.running[name] = process
+        return process
+
+    def kill(self, name: str) -> None:
         """SIGKILL: no clean-up of any kind runs in the process."""
-        process = self.running.pop(holder)
+        process = self.running.pop(name)
         process.kill()
         process.wait(timeout=10)
+
+    def name_of(self, holder: str) -> str:
+        """Which started process a lease holder (`host:pid:suffix`) is."""
+        pid = int(holder.split(":")[1])
+        return next(n for n, p in self.running.items() if p.pid == pid)
 
     def stop_all(self) -> None:
         for process in self.running.values():
