@@ -307,6 +307,33 @@ class Outbox:
             )
             return [int(row.id) for row in found]
 
+    async def prune(
+        self, *, messages_before: dt.datetime, deliveries_before: dt.datetime
+    ) -> int:
+        """Forget settled messages and job threads older than
+        `messages_before`, and ledger rows older than `deliveries_before`;
+        the number of rows removed."""
+        settled = [State.SENT.value, State.FAILED.value]
+        async with self._engine.begin() as connection:
+            removed = await connection.execute(
+                sa.delete(alert_outbox).where(
+                    alert_outbox.c.state.in_(settled),
+                    alert_outbox.c.created_at < messages_before,
+                )
+            )
+            threads = await connection.execute(
+                sa.delete(alert_threads).where(
+                    alert_threads.c.created_at < messages_before
+                )
+            )
+            ledger = await connection.execute(
+                sa.delete(alert_deliveries).where(
+                    alert_deliveries.c.created_at < deliveries_before,
+                    alert_deliveries.c.state != "queued",
+                )
+            )
+        return int(removed.rowcount + threads.rowcount + ledger.rowcount)
+
     async def summarise(
         self,
         channel: str,

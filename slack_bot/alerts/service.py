@@ -45,6 +45,12 @@ __all__ = ["AlertService"]
 logger = logging.getLogger("slack_bot.alerts")
 
 OUTPUT_BYTES = 2500
+KEEP_MESSAGES = dt.timedelta(days=7)
+"""Settled outbox rows and job threads are forgotten after this long."""
+KEEP_DELIVERIES = dt.timedelta(days=30)
+"""Ledger rows are kept this long: far longer than a finished job can be
+reported again (the watcher forgets finished jobs after a day)."""
+PRUNE_EVERY = 3600.0
 STORE_ERRORS = (sa.exc.SQLAlchemyError, OSError)
 
 
@@ -92,6 +98,7 @@ class AlertService:
         )
         self._stopped = False
         self._stop_event: anyio.Event | None = None
+        self._pruned_at = -PRUNE_EVERY
 
     # Running.
 
@@ -103,7 +110,10 @@ class AlertService:
         try:
             while not self._stopped:
                 if await self._try_lease():
-                    await self.lead()
+                    try:
+                        await self.lead()
+                    except Exception:
+                        logger.exception("alerting failed; starting again shortly")
                 await self._pause(period)
         finally:
             with anyio.CancelScope(shield=True):
@@ -165,10 +175,23 @@ class AlertService:
             started = anyio.current_time()
             try:
                 await self.poll_once()
+                await self._prune_now_and_then(started)
             except STORE_ERRORS:
                 logger.exception("a poll could not be recorded; it will recur")
             took = anyio.current_time() - started
             await self._pause(max(0.0, self.watcher.next_delay() - took))
+
+    async def _prune_now_and_then(self, now: float) -> None:
+        if now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        moment = self.clock()
+        removed = await self.outbox.prune(
+            messages_before=moment - KEEP_MESSAGES,
+            deliveries_before=moment - KEEP_DELIVERIES,
+        )
+        if removed:
+            logger.info("forgot %d old alert rows", removed)
 
     async def poll_once(self) -> Cycle:
         """One poll, recorded (raises `LeaseLost` when not the leader)."""

@@ -307,3 +307,40 @@ async def test_a_replaced_leader_cannot_record_what_it_polled(
     await drain(successor)
     assert len(alerts_for(history, number)) == 1
     assert await successor.outbox.due(clock(), grace=0) == []
+
+
+async def test_the_service_survives_an_unexpected_failure_and_carries_on(
+    make_service: ServiceFactory,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+) -> None:
+    import anyio
+
+    from slack_bot.alerts import AlertSettings
+
+    settings = AlertSettings(poll_interval=0.05, lease_seconds=0.3, pace_seconds=0)
+    service = make_service(settings=settings, real_time=True)
+    await watch_alice(service)
+    send_due = service.sender.send_due
+    failures = [RuntimeError("a bug in a dependency")]
+
+    async def flaky() -> float:
+        if failures:
+            raise failures.pop()
+        return await send_due()
+
+    service.sender.send_due = flaky  # type: ignore[method-assign]
+    async with anyio.create_task_group() as group:
+        group.start_soon(service.run)
+        await fake_slack.wait_async(
+            lambda: "alice" in service.watcher.state.known_owners
+        )
+        number = await submit(jarvice, sandbox, "alice", "sleep 100")
+        await fake_slack.wait_async(lambda: number in service.watcher.state.jobs)
+        sandbox.set_status(number, "COMPLETED")
+        await fake_slack.wait_async(lambda: alerts_for(history, number))
+        service.stop()
+    assert failures == []
+    assert len(alerts_for(history, number)) == 1

@@ -323,3 +323,43 @@ def test_alert_settings_are_checked_and_name_the_variable(
     text = str(caught.value)
     assert "ALERTS_POLL_INTERVAL" in text
     assert "ALERTS_BURST" in text
+
+
+async def test_old_settled_messages_and_deliveries_are_forgotten(
+    store: Store, clock: ManualClock
+) -> None:
+    outbox = Outbox(store.engine, clock=clock)
+    owner = lease(store, clock, "sender")
+    old = clock() - dt.timedelta(days=8)
+    async with store.engine.begin() as connection:
+        ids = [
+            await enqueue(
+                connection, now=when, key=key, kind=Kind.FINAL, channel="C1", args={}
+            )
+            for key, when in (("old-sent", old), ("old-pending", old), ("new", clock()))
+        ]
+        for number, when in ((1, old - dt.timedelta(days=30)), (2, clock())):
+            await connection.execute(
+                sa.insert(alert_deliveries).values(
+                    job_number=number,
+                    final_status="COMPLETED",
+                    destination="C1",
+                    state="delivered",
+                    created_at=when,
+                )
+            )
+    assert await owner.acquire()
+    [first, *_] = await outbox.due(clock(), grace=30)
+    assert first.id == ids[0]
+    assert await outbox.claim(first, owner, clock(), grace=30)
+    await outbox.sent(first, channel="C1", ts="1.000001")
+
+    removed = await outbox.prune(
+        messages_before=clock() - dt.timedelta(days=7),
+        deliveries_before=clock() - dt.timedelta(days=30),
+    )
+    assert removed == 2
+    assert [m.id for m in await outbox.due(clock(), grace=30)] == ids[1:]
+    async with store.engine.connect() as connection:
+        left = await connection.scalars(sa.select(alert_deliveries.c.job_number))
+        assert list(left) == [2]
