@@ -148,10 +148,16 @@ class Outbox:
         self.clock = clock
 
     async def due(
-        self, now: dt.datetime, *, grace: float, limit: int = 200
+        self,
+        now: dt.datetime,
+        *,
+        grace: float,
+        skip: frozenset[str] = frozenset(),
+        limit: int = 200,
     ) -> list[Message]:
         """Rows to act on now, oldest first: pending and due with any parent
-        settled, and rows left `sending` longer than `grace` seconds."""
+        settled, and rows left `sending` longer than `grace` seconds; none
+        for the channels in `skip`."""
         table = alert_outbox
         stale = now - dt.timedelta(seconds=grace)
         ready_parent = sa.or_(
@@ -177,7 +183,8 @@ class Outbox:
                         table.c.state == State.SENDING.value,
                         table.c.sending_since <= stale,
                     ),
-                )
+                ),
+                table.c.channel.not_in(sorted(skip)),
             )
             .order_by(table.c.id)
             .limit(limit)

@@ -1,7 +1,8 @@
 """The sender: empties the outbox into Slack, paced, retried, never twice.
 
 - Pacing: at most one call per channel every `pace_seconds` (Slack allows
-  about one message per second per channel); channels proceed in parallel.
+  about one message per second per channel); channels proceed in parallel,
+  and a channel waiting for its turn does not hide the others' messages.
 - Bursts: when `burst` or more alerts wait for one channel at once, one
   summary message is posted and the alerts go into its thread.
 - Retries: a 429 waits for Slack's `Retry-After`; a 5xx or a network error
@@ -122,28 +123,23 @@ class Sender:
     async def send_due(self) -> float:
         """One pass: send what is due and allowed; seconds until the next."""
         grace = self.settings.sending_grace
-        rows = await self.outbox.due(self.clock(), grace=grace)
-        if rows and await self._summarise(rows):
-            rows = await self.outbox.due(self.clock(), grace=grace)
-        if not rows:
-            return self._until_next(await self.outbox.next_due())
-
         now = self.clock().timestamp()
+        self._open_at = {c: at for c, at in self._open_at.items() if at > now}
+        paced = frozenset(self._open_at)
+        rows = await self.outbox.due(self.clock(), grace=grace, skip=paced)
+        if rows and await self._summarise(rows):
+            rows = await self.outbox.due(self.clock(), grace=grace, skip=paced)
+        if not rows:
+            waits = [at - now for at in self._open_at.values()]
+            return min([self._until_next(await self.outbox.next_due()), *waits])
+
         batch: dict[str, Message] = {}
-        waits: list[float] = []
         for row in rows:
-            channel = row.target()[0]
-            opens = self._open_at.get(channel, 0.0)
-            if opens > now:
-                waits.append(opens - now)
-            elif channel not in batch:
-                batch[channel] = row
+            batch.setdefault(row.channel, row)
         async with anyio.create_task_group() as group:
             for row in batch.values():
                 group.start_soon(self._deliver, row)
-        if batch:
-            return 0.0
-        return min([*waits, self.idle])
+        return 0.0
 
     def _until_next(self, due: dt.datetime | None) -> float:
         if due is None:
@@ -189,9 +185,9 @@ class Sender:
         try:
             await self._attempt(row, channel, thread_ts)
         finally:
-            self._open_at[channel] = (
-                self.clock().timestamp() + self.settings.pace_seconds
-            )
+            pace = self.settings.pace_seconds
+            opens = max(self._open_at.get(row.channel, 0.0), self.clock().timestamp())
+            self._open_at[row.channel] = opens + pace
 
     async def _attempt(self, row: Message, channel: str, thread_ts: str | None) -> None:
         if row.kind is Kind.UPDATE and row.parent_state is not State.SENT:
@@ -286,7 +282,7 @@ class Sender:
         code = _code(error)
         if status == 429 or code == "ratelimited":
             wait = _retry_after(error)
-            self._open_at[channel] = self.clock().timestamp() + wait
+            self._open_at[row.channel] = self.clock().timestamp() + wait
             logger.warning("Slack rate-limited %s; retrying in %.1f s", channel, wait)
             await self._later(row, "ratelimited", uncertain=False, wait=wait)
         elif code in CHANNEL_GONE and row.kind not in (Kind.DM, Kind.NOTICE):

@@ -363,3 +363,24 @@ async def test_old_settled_messages_and_deliveries_are_forgotten(
     async with store.engine.connect() as connection:
         left = await connection.scalars(sa.select(alert_deliveries.c.job_number))
         assert list(left) == [2]
+
+
+async def test_a_channel_waiting_for_its_turn_does_not_hide_the_others(
+    store: Store, clock: ManualClock
+) -> None:
+    outbox = Outbox(store.engine, clock=clock)
+    async with store.engine.begin() as connection:
+        for n in range(3):
+            await enqueue(
+                connection, now=clock(), key=f"a{n}", kind=Kind.FINAL, channel="CA",
+                args={},
+            )  # fmt: skip
+        await enqueue(
+            connection, now=clock(), key="b", kind=Kind.FINAL, channel="CB", args={}
+        )
+    assert [m.key for m in await outbox.due(clock(), grace=30, limit=2)] == [
+        "a0",
+        "a1",
+    ]
+    waiting = frozenset({"CA"})
+    assert [m.key for m in await outbox.due(clock(), grace=30, skip=waiting)] == ["b"]
