@@ -94,13 +94,17 @@ class Sender:
             self._wake.set()
 
     def stop(self) -> None:
-        """Finish the call in progress, then return from `run`."""
+        """Finish the call in progress, then return from `run` (and return
+        at once from any later `run` until `resume`)."""
         self._stopped = True
         self.wake()
 
+    def resume(self) -> None:
+        """Allow `run` again after a `stop`."""
+        self._stopped = False
+
     async def run(self) -> None:
         """Send until stopped (or until the lease is lost: `LeaseLost`)."""
-        self._stopped = False
         self._wake = anyio.Event()
         while not self._stopped:
             try:

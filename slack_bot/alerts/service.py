@@ -146,6 +146,9 @@ class AlertService:
     async def lead(self) -> None:
         """Poll and send while this replica holds the lease (and runs)."""
         self.watcher.restore(await self.ledger.load_state())
+        if self._stopped:
+            return
+        self.sender.resume()
         logger.info("%s polls JARVICE for alerts", self.lease.holder)
         try:
             async with anyio.create_task_group() as group:
