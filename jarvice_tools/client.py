@@ -565,7 +565,8 @@ class JarviceClient:
     async def _job_preview(
         self, action: str, ref: JobRef, digest: str
     ) -> ConfirmationPreview:
-        number, status = (await self.run(act.STATUS, ref)).only()
+        job = JobRef(number=ref.number, name=ref.name)
+        number, status = (await self.run(act.STATUS, job)).only()
         entry = None
         if not status.is_final:
             entry = (await self.run(act.JOBS, JobsParams())).root.get(number)

@@ -104,11 +104,16 @@ class Action(Generic[P, R]):
             return self.result
         return None
 
-    def parse(self, raw: Mapping[str, Any] | P | None = None) -> P:
+    def parse(self, raw: Mapping[str, Any] | BaseModel | None = None) -> P:
         """The parameter model from raw input, or `InvalidParameters`
-        naming each field at fault (nothing has been sent)."""
-        if isinstance(raw, self.params):
+        naming each field at fault (nothing has been sent).
+
+        Another model (a subclass, say `SignalParams` for `status`) is checked
+        field by field: its extra fields would otherwise go on the wire."""
+        if type(raw) is self.params:
             return raw
+        if isinstance(raw, BaseModel):
+            raw = raw.model_dump(exclude_unset=True)
         try:
             return self.params.model_validate(dict(raw or {}))
         except ValidationError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -226,3 +227,20 @@ async def test_the_preview_summary_does_not_change_while_the_job_runs(
 
     assert first.value.preview.summary == second.value.preview.summary
     assert first.value.preview.started_at == 1764763205
+
+
+async def test_a_signal_preview_reads_the_status_of_the_job_only(
+    client: JarviceClient, script: ScriptedTransport
+) -> None:
+    running_job_answers(script)
+
+    with pytest.raises(ConfirmationRequired):
+        await client.signal(7, signal=9)
+
+    status = script.requests[0]
+    assert status.url.path.endswith("/status")
+    assert parse_qs(status.content.decode()) == {
+        "username": ["alice"],
+        "apikey": [APIKEY],
+        "number": ["7"],
+    }

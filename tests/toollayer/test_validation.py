@@ -9,6 +9,7 @@ import pytest
 
 from jarvice_tools import JarviceClient, get_action
 from jarvice_tools.errors import InvalidParameters
+from jarvice_tools.models import JobLinesParams, JobRef, SignalParams
 from tests.toollayer.support import ScriptedTransport
 
 pytestmark = pytest.mark.anyio
@@ -166,3 +167,11 @@ def test_a_secret_typed_in_a_bad_field_is_not_echoed() -> None:
 
     assert secret not in str(caught.value)
     assert secret not in repr(caught.value.problems)
+
+
+def test_another_model_is_checked_field_by_field() -> None:
+    status = get_action("status")
+
+    assert type(status.parse(JobLinesParams(number=7))) is JobRef
+    with pytest.raises(InvalidParameters, match="signal: is not a parameter"):
+        status.parse(SignalParams(number=7, signal=9))
