@@ -202,9 +202,9 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
             confirmation = await _settle(action, runtime, principal, params, others)
         try:
             value = await client.run(action, params, confirmation=confirmation)
+            return present(action, params, value, limits, now=runtime.now())
         except errors.JarviceError as error:
             raise ToolError(str(error)) from None
-        return present(action, params, value, limits, now=runtime.now())
 
     return build_tool(
         name=name,

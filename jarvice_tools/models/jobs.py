@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, RootModel
 
+from jarvice_tools.errors import MalformedResponse
 from jarvice_tools.models.base import ApiModel
 
 __all__ = [
@@ -138,9 +139,16 @@ class JobStatusMap(RootModel[dict[int, JobStatus]]):
     """The /jarvice/status answer: job number -> status."""
 
     def only(self) -> tuple[int, JobStatus]:
-        """The single job of a per-job status answer."""
+        """The single job of a per-job status answer; `MalformedResponse`
+        (a readable error, as for any answer that cannot be used) if JARVICE
+        sent none or several."""
         if len(self.root) != 1:
-            raise ValueError(f"expected one job, got {len(self.root)}")
+            raise MalformedResponse(
+                f"JARVICE's answer to status held {len(self.root)} jobs where one "
+                "was expected. Check the job number with the jobs action; if this "
+                "persists, report it with the time of the call.",
+                action="status",
+            )
         return next(iter(self.root.items()))
 
 

@@ -64,3 +64,17 @@ async def test_without_credentials_every_call_says_what_to_set(
     assert change.is_error
     assert "JARVICE_USERNAME and JARVICE_APIKEY" in text_of(change)
     assert harness.sandbox.requests == []
+
+
+async def test_a_status_answer_without_the_job_is_a_readable_error(
+    harness: Harness,
+) -> None:
+    harness.sandbox.inject_fault("status", status=200, body="{}", times=2)
+
+    async with connect(harness.server(), "modern") as client:
+        status = await client.call_tool("jarvice_status", {"number": 123006})
+        explain = await client.call_tool("jarvice_explain", {"number": 123006})
+
+    for result in (status, explain):
+        assert result.is_error
+        assert "held 0 jobs where one was expected" in text_of(result)

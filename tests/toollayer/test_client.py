@@ -389,3 +389,18 @@ async def test_a_404_is_explained_for_the_action(
 
     assert says in str(caught.value)
     assert "(404: Not found)" in str(caught.value)
+
+
+JOB = {"job_name": "n", "job_status": "COMPLETED"}
+
+
+@pytest.mark.parametrize("answer", [{}, {"1": JOB, "2": JOB}], ids=["none", "two"])
+async def test_a_status_answer_without_exactly_one_job_is_malformed(
+    client: JarviceClient, script: ScriptedTransport, answer: dict[str, object]
+) -> None:
+    script.plan(json_answer(answer))
+
+    statuses = await client.status(1)
+
+    with pytest.raises(MalformedResponse, match=r"held \d jobs where one was expected"):
+        statuses.only()
