@@ -27,9 +27,9 @@ from jarvice_tools.actions.base import Action, Guard, ResultKind
 from jarvice_tools.appdefs import check_submission
 from jarvice_tools.errors import FieldProblem
 from jarvice_tools.guards import (
+    SPENT,
     Confirmation,
     ConfirmationPreview,
-    UsedConfirmations,
     fingerprint,
 )
 from jarvice_tools.models import (
@@ -84,6 +84,10 @@ class RetryPolicy:
     base: float = 0.25
     cap: float = 4.0
 
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts counts the first try: at least 1")
+
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(self.cap, max(0.0, retry_after))
@@ -120,7 +124,6 @@ class JarviceClient:
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
         )
-        self._used = UsedConfirmations()
         self._owner = True
 
     @classmethod
@@ -184,7 +187,7 @@ class JarviceClient:
             confirmation.check(
                 action.name, fingerprint(action.name, checked, caller.username)
             )
-            self._used.spend(confirmation)
+            SPENT.spend(confirmation)
 
         if isinstance(checked, SubmitParams):
             checked = await self._apply_appdef(checked)  # type: ignore[assignment]

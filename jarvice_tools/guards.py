@@ -29,6 +29,7 @@ from jarvice_tools.models.base import RequestModel
 
 __all__ = [
     "CONFIRMATION_TTL",
+    "SPENT",
     "Confirmation",
     "ConfirmationPreview",
     "UsedConfirmations",
@@ -192,3 +193,7 @@ class UsedConfirmations:
                     action=confirmation.action,
                 )
             self._spent[confirmation.id] = confirmation.expires_at
+
+
+SPENT = UsedConfirmations()
+"""The confirmations spent in this process, by every client."""

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from jarvice_tools import JarviceClient, confirm, get_action
+from jarvice_tools import JarviceClient, RetryPolicy, confirm, get_action
 from jarvice_tools.errors import (
     ApiError,
     BadRequest,
@@ -404,3 +404,8 @@ async def test_a_status_answer_without_exactly_one_job_is_malformed(
 
     with pytest.raises(MalformedResponse, match=r"held \d jobs where one was expected"):
         statuses.only()
+
+
+def test_a_retry_policy_needs_at_least_one_attempt() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        RetryPolicy(attempts=0)

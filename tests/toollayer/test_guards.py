@@ -7,6 +7,7 @@ import dataclasses
 import time
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
 from jarvice_tools import ACTIONS, Caller, Credentials, Guard, JarviceClient, confirm
@@ -17,6 +18,7 @@ from jarvice_tools.errors import (
 )
 from jarvice_tools.models import JobRef, SignalParams
 from tests.toollayer.support import (
+    API_URL,
     APIKEY,
     ScriptedTransport,
     json_answer,
@@ -244,3 +246,17 @@ async def test_a_signal_preview_reads_the_status_of_the_job_only(
         "apikey": [APIKEY],
         "number": ["7"],
     }
+
+
+async def test_a_confirmation_spent_by_one_client_is_refused_by_another(
+    client: JarviceClient, script: ScriptedTransport, caller: Caller
+) -> None:
+    yes = confirm("terminate", JobRef(number=7), username="alice", confirmed_by="t")
+    script.plan(json_answer({"status": "terminated"}))
+    await client.terminate(7, confirmation=yes)
+
+    transport = httpx.MockTransport(script.handle)
+    async with JarviceClient(API_URL, caller=caller, transport=transport) as other:
+        with pytest.raises(ConfirmationRejected, match="already used"):
+            await other.terminate(7, confirmation=yes)
+    assert len(script.requests) == 1
