@@ -492,7 +492,9 @@ def explanation_text(explanation: JobExplanation) -> str:
     diagnosis = explanation.diagnosis
     if diagnosis:
         lines.append(f"What went wrong: {diagnosis.outcome}")
-        lines += [f"- {f.kind}: {f.line}" for f in diagnosis.findings]
+        if diagnosis.findings:
+            quoted = "\n".join(f"{f.kind}: {f.line}" for f in diagnosis.findings)
+            lines.append(untrusted_block("Output lines that show it.", quoted, None))
         lines.append("Next steps:")
         lines += [f"- {step}" for step in diagnosis.next_steps]
     lines += [f"Note: {note}" for note in explanation.notes]
