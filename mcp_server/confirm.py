@@ -10,17 +10,24 @@ answers the first call with the preview and a one-time token bound to the
 action, its exact arguments and the principal, and only a second call
 carrying that token, before it expires, runs the action. A token is spent by
 any attempt to use it.
+
+On 2026-07-28 the person's answer comes back with the sealed `requestState`
+of the round that asked. `SingleUseStates` opens each sealed state once in
+this process, so a client that sends the answered round again (a retry after
+a lost response, say) gets a protocol error instead of a second run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mcp.server.mcpserver import Context
+from mcp.server.request_state import AESGCMRequestStateCodec, InvalidRequestState
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
@@ -30,11 +37,14 @@ __all__ = [
     "ConfirmAnswer",
     "ConfirmationTokens",
     "NotAsked",
+    "SingleUseStates",
     "TokenRefused",
     "can_elicit",
 ]
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
+STATE_TTL = 600.0
+"""Seconds a sealed requestState is valid (the SDK's default)."""
 
 
 class ConfirmAnswer(BaseModel):
@@ -124,3 +134,41 @@ class ConfirmationTokens:
         expired = [t for t, issued in self._issued.items() if issued.expires_at < now]
         for token in expired:
             del self._issued[token]
+
+
+class SingleUseStates:
+    """The SDK's AES-GCM request-state codec, opening each sealed state once.
+
+    The SDK checks a state's expiry, request and principal, but a state that
+    carried a yes could be sent again with the same answer and run the
+    action again. Here a second opening fails like a forged state. Opened
+    states are remembered (as digests) until they would have expired; another
+    replica, with its own memory, does not know them.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[str | bytes],
+        *,
+        ttl: float = STATE_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._codec = AESGCMRequestStateCodec(keys)
+        self._ttl = ttl
+        self._clock = clock
+        self._opened: dict[bytes, float] = {}
+        self._lock = threading.Lock()
+
+    def seal(self, payload: bytes) -> str:
+        return self._codec.seal(payload)
+
+    def unseal(self, token: str) -> bytes:
+        payload = self._codec.unseal(token)
+        digest = hashlib.sha256(token.encode()).digest()
+        now = self._clock()
+        with self._lock:
+            self._opened = {d: t for d, t in self._opened.items() if t > now}
+            if digest in self._opened:
+                raise InvalidRequestState("requestState already used")
+            self._opened[digest] = now + self._ttl
+        return payload

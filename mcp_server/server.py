@@ -11,6 +11,7 @@ them at call time anyway.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 from jarvice_tools.actions import ACTIONS, Action, Guard
 from jarvice_tools.actions.base import problems_from
 from mcp_server import wording
+from mcp_server.confirm import STATE_TTL, SingleUseStates
 from mcp_server.extras import (
     EXTRA_TOOLSET,
     add_prompts,
@@ -134,10 +136,9 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
                 resource_server_url=None,
             ),
         }
-    state = None
-    if config.state_keys:
-        keys = [key.get_secret_value() for key in config.state_keys]
-        state = RequestStateSecurity(keys=keys)
+    keys = [key.get_secret_value() for key in config.state_keys]
+    codec = SingleUseStates(keys or [secrets.token_bytes(32)], ttl=STATE_TTL)
+    state = RequestStateSecurity(codec=codec, ttl=STATE_TTL)
 
     server = JarviceMCPServer(
         SERVER_NAME,

@@ -346,3 +346,34 @@ async def test_replicas_sharing_state_keys_finish_each_others_confirmations(
         )
     assert not done.is_error, text_of(done)
     assert endpoints(harness.sandbox).count("terminate") == 1
+
+
+async def test_an_answered_round_sent_again_runs_nothing_more(harness: Harness) -> None:
+    number = await running_job(harness)
+    arguments = {"number": number, "signal": 10}
+
+    async with connect(harness.server(), "modern", Human("accept")) as client:
+        first = await client.session.call_tool(
+            "jarvice_signal", arguments, allow_input_required=True
+        )
+        assert isinstance(first, InputRequiredResult)
+        answers: InputResponses = {
+            key: ElicitResult(action="accept", content={"confirm": True})
+            for key in first.input_requests
+        }
+        done = await client.session.call_tool(
+            "jarvice_signal",
+            arguments,
+            input_responses=answers,
+            request_state=first.request_state,
+        )
+        with pytest.raises(MCPError, match="requestState"):
+            await client.session.call_tool(
+                "jarvice_signal",
+                arguments,
+                input_responses=answers,
+                request_state=first.request_state,
+            )
+
+    assert not done.is_error, text_of(done)
+    assert endpoints(harness.sandbox).count("signal") == 1
