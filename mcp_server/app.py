@@ -23,6 +23,7 @@ from mcp_server import wording
 from mcp_server.config import LOOPBACK_HOSTS, ServerConfig
 from mcp_server.confirm import ConfirmationTokens
 from mcp_server.identity import (
+    ConfigurationError,
     Identities,
     Principal,
     load_identities,
@@ -208,20 +209,33 @@ class HttpService:
             lifespan="on",
         )
         self._uvicorn = uvicorn.Server(uv_config)
+        self._failed = False
 
     async def run(
         self, *, on_ready: Callable[[str], Awaitable[None]] | None = None
     ) -> None:
         """Serve until `stop()` (or a signal); `on_ready(base_url)` once
-        listening."""
+        listening. `ConfigurationError` if it cannot listen."""
         async with anyio.create_task_group() as group:
-            group.start_soon(self._uvicorn.serve)
+            group.start_soon(self._serve)
             while not self._uvicorn.started:
                 if self._uvicorn.should_exit:
-                    return
+                    break
                 await anyio.sleep(0.01)
-            if on_ready is not None:
+            if self._uvicorn.started and on_ready is not None:
                 await on_ready(self.base_url)
+        if self._failed:
+            host, port = self.config.host, self.config.port
+            raise ConfigurationError(wording.cannot_listen(host, port))
+
+    async def _serve(self) -> None:
+        """uvicorn logs why it could not start, then exits the process:
+        here that becomes a readable error instead of a traceback."""
+        try:
+            await self._uvicorn.serve()
+        except SystemExit:
+            self._failed = True
+            self._uvicorn.should_exit = True
 
     @property
     def base_url(self) -> str:

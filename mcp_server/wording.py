@@ -360,6 +360,16 @@ ADMIN_TOOLSET_SKIPPED = (
     "(--admin or JARVICE_ADMIN=1 on stdio, role admin in the token file on "
     "HTTP), so its tools are not registered."
 )
+
+
+def cannot_listen(host: str, port: int) -> str:
+    return (
+        f"Could not listen on {host}:{port} (the reason is logged above; most "
+        "often another program uses the port). Choose another with --port or "
+        "JARVICE_MCP_PORT."
+    )
+
+
 OPEN_HOST = (
     "Listening on {host} without JARVICE_MCP_ALLOWED_HOSTS: only requests "
     "whose Host and Origin headers name localhost are accepted. Set "

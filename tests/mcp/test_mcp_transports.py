@@ -3,6 +3,7 @@ streamable HTTP with bearer tokens, Host checks, /health and /ready."""
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,7 +18,12 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from mcp_server.app import HttpService
-from mcp_server.identity import Identities, Principal, token_digest
+from mcp_server.identity import (
+    ConfigurationError,
+    Identities,
+    Principal,
+    token_digest,
+)
 from mcp_server.server import build_server
 from tests.mcp.mcp_harness import ERAS, Harness, endpoints, running_job, text_of
 
@@ -196,3 +202,16 @@ async def test_http_confirmation_by_era(harness: Harness, era: str) -> None:
         assert result.is_error
         assert "cannot ask for one" in text_of(result)
         assert "terminate" not in endpoints(harness.sandbox)
+
+
+async def test_http_on_a_port_in_use_says_so(harness: Harness) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        runtime = harness.runtime(
+            identities=identities(harness), transport="http", port=port
+        )
+
+        with pytest.raises(ConfigurationError, match=f"127.0.0.1:{port}"):
+            await HttpService(build_server(runtime), runtime).run()
