@@ -17,7 +17,7 @@ import httpx
 from mcp.server.transport_security import TransportSecuritySettings
 
 from jarvice_tools.client import JarviceClient
-from jarvice_tools.redact import install_log_redaction
+from jarvice_tools.redact import install_handler_redaction
 from jarvice_tools.settings import Caller, Credentials, JarviceSettings
 from mcp_server import wording
 from mcp_server.config import LOOPBACK_HOSTS, ServerConfig
@@ -63,7 +63,7 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "uvicorn.access", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_log_redaction("httpx", "httpcore", "jarvice_tools", "mcp", "mcp_server")
+    install_handler_redaction(root)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import SecretStr, ValidationError
 from jarvice_tools.actions import TOOLSETS
 from jarvice_tools.settings import JarviceSettings
 from mcp_server.__main__ import main, parser
+from mcp_server.app import configure_logging
 from mcp_server.config import ServerConfig
 from mcp_server.identity import (
     ADMIN_SCOPE,
@@ -230,3 +232,20 @@ def test_the_docs_list_every_flag_and_variable() -> None:
 
     for name in [*flags, *variables]:
         assert f"`{name}`" in docs, name
+
+
+def test_logging_masks_api_keys_from_any_logger(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("INFO")
+        logging.getLogger("mcp.server.lowlevel.deep").warning("apikey=%s", "k" * 40)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+    err = capsys.readouterr().err
+    assert "apikey=***" in err
+    assert "k" * 40 not in err
