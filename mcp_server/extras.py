@@ -108,15 +108,16 @@ def wait_tool(runtime: Runtime) -> Generated:
 
 def explain_tool(runtime: Runtime) -> Generated:
     name = "jarvice_explain"
+    most = runtime.config.max_output_lines
     params = create_model(
         "ExplainParams",
         __base__=JobRef,
         lines=(
             int,
             Field(
-                default=30,
+                default=min(30, most),
                 ge=1,
-                le=runtime.config.max_output_lines,
+                le=most,
                 description=wording.EXPLAIN_LINES,
             ),
         ),

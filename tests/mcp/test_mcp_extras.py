@@ -193,3 +193,13 @@ async def test_toolsets_also_choose_resources_and_prompts(harness: Harness) -> N
 
     assert resources == {"jarvice://machines"}
     assert prompts == []
+
+
+async def test_explain_lines_default_stays_within_the_server_limit(
+    harness: Harness,
+) -> None:
+    async with connect(harness.server(max_output_lines=10), "modern") as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+
+    lines = tools["jarvice_explain"].input_schema["properties"]["lines"]
+    assert (lines["default"], lines["maximum"]) == (10, 10)
