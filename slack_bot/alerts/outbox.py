@@ -205,6 +205,16 @@ class Outbox:
             value = found.scalar_one_or_none()
         return value if isinstance(value, dt.datetime) else None
 
+    async def depth(self) -> int:
+        """How many rows wait to be delivered (pending or being sent)."""
+        table = alert_outbox
+        waiting = [State.PENDING.value, State.SENDING.value]
+        async with self._engine.connect() as connection:
+            found = await connection.execute(
+                sa.select(sa.func.count()).where(table.c.state.in_(waiting))
+            )
+            return int(found.scalar_one())
+
     async def claim(
         self, message: Message, lease: Lease, now: dt.datetime, *, grace: float
     ) -> bool:

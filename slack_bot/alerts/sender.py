@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jarvice_tools.metrics import record_alert, set_outbox_depth
 from slack_bot.alerts import messages
 from slack_bot.alerts.config import AlertSettings
 from slack_bot.alerts.lease import Lease
@@ -125,7 +126,13 @@ class Sender:
             self._wake = anyio.Event()
 
     async def send_due(self) -> float:
-        """One pass: send what is due and allowed; seconds until the next."""
+        """One pass: send what is due and allowed; seconds until the next.
+        The outbox's depth is measured after each pass (a metric)."""
+        delay = await self._send_pass()
+        set_outbox_depth(await self.outbox.depth())
+        return delay
+
+    async def _send_pass(self) -> float:
         grace = self.settings.sending_grace
         now = self.clock().timestamp()
         self._open_at = {c: at for c, at in self._open_at.items() if at > now}
@@ -216,6 +223,7 @@ class Sender:
             if found is not None:
                 logger.info("message %s was already in %s", row.key, found.channel)
                 await self.outbox.sent(row, channel=found.channel, ts=found.ts)
+                record_alert("sent")
                 return
         try:
             response = await self._call(row, channel, thread_ts)
@@ -231,6 +239,7 @@ class Sender:
             channel=str(response.get("channel") or channel),
             ts=str(response.get("ts") or row.parent_ts or ""),
         )
+        record_alert("sent")
 
     async def _call(
         self, row: Message, channel: str, thread_ts: str | None
@@ -299,6 +308,7 @@ class Sender:
         else:
             logger.error("Slack refused message %s for good: %s", row.key, code)
             await self.outbox.fail([row.id], error=code or f"HTTP {status}")
+            record_alert("failed")
 
     async def _later(
         self, row: Message, error: str, *, uncertain: bool, wait: float | None = None
@@ -308,16 +318,20 @@ class Sender:
         if age > self.settings.give_up_after:
             logger.error("gave up on message %s after %.0f s: %s", row.key, age, error)
             await self.outbox.fail([row.id], error=f"gave up: {error}")
+            record_alert("failed")
             return
         if wait is None:
             ceiling = min(self.settings.retry_cap, 2.0 ** max(0, row.attempts))
             wait = random.uniform(ceiling / 2, ceiling)
         at = now + dt.timedelta(seconds=wait)
         await self.outbox.retry(row, at=at, error=error, uncertain=uncertain)
+        record_alert("retry")
 
     async def _channel_gone(self, channel: str, code: str) -> None:
         unsent = await self.outbox.unsent_in(channel)
         await self.outbox.fail(unsent, error=code)
+        for _ in unsent:
+            record_alert("failed")
         logger.warning(
             "cannot post to %s (%s); %d messages dropped", channel, code, len(unsent)
         )

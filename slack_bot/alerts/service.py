@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jarvice_tools import errors
 from jarvice_tools.client import JarviceClient
+from jarvice_tools.metrics import time_poll
 from jarvice_tools.settings import Caller
 from jarvice_tools.summaries import BoundedText, bound_text
 from jarvice_tools.watch import Cycle, EventKind, JobEvent, Watcher
@@ -199,7 +200,8 @@ class AlertService:
     async def poll_once(self) -> Cycle:
         """One poll, recorded (raises `LeaseLost` when not the leader)."""
         previous = self.watcher.state
-        cycle = await self.watcher.poll()
+        with time_poll():
+            cycle = await self.watcher.poll()
         plan = await self.plan(cycle)
         await self.ledger.record(previous, cycle, plan)
         self.watcher.accept(cycle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from prometheus_client import REGISTRY
 
 from jarvice_tools import JarviceClient
 from jarvice_tools.sandbox import SandboxServer
@@ -344,3 +345,34 @@ async def test_the_service_survives_an_unexpected_failure_and_carries_on(
         service.stop()
     assert failures == []
     assert len(alerts_for(history, number)) == 1
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels or None) or 0.0
+
+
+async def test_deliveries_retries_and_polls_show_in_the_metrics(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    sent = metric("jarvice_alerts_sent_total", outcome="sent")
+    retried = metric("jarvice_alerts_sent_total", outcome="retry")
+    polls = metric("jarvice_poll_seconds_count")
+
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    fake_slack.fail("chat.postMessage", status=429, retry_after=3)
+    await service.sender.send_due()
+
+    assert metric("jarvice_poll_seconds_count") == polls + 3
+    assert metric("jarvice_alerts_sent_total", outcome="retry") == retried + 1
+    assert metric("jarvice_alert_outbox_depth") == 1
+    clock.advance(4)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+    assert metric("jarvice_alerts_sent_total", outcome="sent") == sent + 1
+    assert metric("jarvice_alert_outbox_depth") == 0
