@@ -378,6 +378,11 @@ OPEN_HOST = (
 )
 
 
+# The Inspector 0.15 CLI cannot send headers to an HTTP server, and npx runs
+# whatever release it has cached unless a version is named.
+INSPECTOR = "@modelcontextprotocol/inspector@latest"
+
+
 def sandbox_banner_http(url: str, tokens: dict[str, str], command: str) -> str:
     """How to connect to the demo server, printed on stderr at start."""
     user, admin = tokens["alice"], tokens["admin"]
@@ -393,7 +398,7 @@ def sandbox_banner_http(url: str, tokens: dict[str, str], command: str) -> str:
     desktop = (
         '{"mcpServers":{"jarvice":{"command":"' + command + '","args":["--sandbox"]}}}'
     )
-    inspector = f'npx @modelcontextprotocol/inspector --cli {url} --header "{header}"'
+    inspector = f'npx {INSPECTOR} --cli {url} --header "{header}"'
     return "\n".join(
         [
             "",
@@ -427,8 +432,8 @@ def sandbox_banner_stdio(username: str) -> str:
     return (
         f"JARVICE MCP server on stdio against the built-in sandbox, as sandbox "
         f"user {username}. Point an MCP client at the command "
-        "`jarvice-mcp --sandbox`; try it with `npx @modelcontextprotocol/"
-        "inspector --cli jarvice-mcp --sandbox --method tools/list`."
+        f"`jarvice-mcp --sandbox`; try it with `npx {INSPECTOR} --cli "
+        "jarvice-mcp --sandbox --method tools/list`."
     )
 
 

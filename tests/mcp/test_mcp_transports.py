@@ -215,3 +215,33 @@ async def test_http_on_a_port_in_use_says_so(harness: Harness) -> None:
 
         with pytest.raises(ConfigurationError, match=f"127.0.0.1:{port}"):
             await HttpService(build_server(runtime), runtime).run()
+
+
+async def test_demo_command_prints_a_working_endpoint_and_token() -> None:
+    """README's run command: the banner's URL and token are the ones that work."""
+    command = [sys.executable, "-m", "mcp_server", "--sandbox"]
+    command += ["--transport", "http", "--port", "0", "--log-level", "WARNING"]
+
+    async with await anyio.open_process(command) as process:
+        assert process.stderr is not None
+        banner = ""
+        with anyio.fail_after(30):
+            async for chunk in process.stderr:
+                banner += chunk.decode()
+                if "Ctrl-C stops the server." in banner:
+                    break
+        url = next(w for w in banner.split() if w.endswith("/mcp"))
+        token = banner.split("bearer token")[1].split()[0]
+        try:
+            async with mcp_client(url.removesuffix("/mcp"), token) as client:
+                tools = {tool.name for tool in (await client.list_tools()).tools}
+                explained = await client.call_tool(
+                    "jarvice_explain", {"number": 123006}
+                )
+        finally:
+            process.terminate()
+
+    assert f'--header "Authorization: Bearer {token}"' in banner
+    assert "jarvice_explain" in tools
+    assert not explained.is_error, text_of(explained)
+    assert "123006" in text_of(explained)
