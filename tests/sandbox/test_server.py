@@ -203,7 +203,9 @@ def test_cli_serves_until_interrupted_or_terminated(stop: signal.Signals) -> Non
         assert httpx.get(url + "/jarvice/live").json() == {"status": "OK"}
         assert httpx.get(url + "/_sandbox/clock").json()["mode"] == "real"
         process.send_signal(stop)
-        assert process.wait(timeout=10) == 0
+        # generous: under a loaded CI machine interpreter shutdown alone can take
+        # seconds; the point is that it stops, and with exit code 0
+        assert process.wait(timeout=60) == 0
         assert "stopped" in process.stderr.read()
     finally:
         if process.poll() is None:
