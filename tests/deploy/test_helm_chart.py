@@ -252,6 +252,72 @@ def test_mcp_flags_follow_the_values(
     assert pinned["image"].endswith("@sha256:" + "0123456789abcdef" * 4)
 
 
+PRE_HOOKS = {"pre-install", "pre-upgrade"}
+EXISTING_ACCOUNT = {"serviceAccount": {"create": False, "name": "jarvice-existing"}}
+
+
+def hook_events(obj: dict[str, Any]) -> set[str]:
+    annotations = obj["metadata"].get("annotations") or {}
+    return set(filter(None, annotations.get("helm.sh/hook", "").split(",")))
+
+
+def references(workload: dict[str, Any]) -> set[tuple[str, str]]:
+    """(kind, name) of every object a workload's pod spec names."""
+    pod = workload["spec"]["template"]["spec"]
+    found = {("Secret", s["name"]) for s in pod.get("imagePullSecrets", [])}
+    if "serviceAccountName" in pod:
+        found.add(("ServiceAccount", pod["serviceAccountName"]))
+    for volume in pod.get("volumes", []):
+        if "secret" in volume:
+            found.add(("Secret", volume["secret"]["secretName"]))
+        if "configMap" in volume:
+            found.add(("ConfigMap", volume["configMap"]["name"]))
+        if "persistentVolumeClaim" in volume:
+            claim = volume["persistentVolumeClaim"]["claimName"]
+            found.add(("PersistentVolumeClaim", claim))
+    for box in [*pod.get("initContainers", []), *pod["containers"]]:
+        for entry in box.get("env", []):
+            source = entry.get("valueFrom", {})
+            for key, kind in (
+                ("secretKeyRef", "Secret"),
+                ("configMapKeyRef", "ConfigMap"),
+            ):
+                if key in source:
+                    found.add((kind, source[key]["name"]))
+        for entry in box.get("envFrom", []):
+            for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+                if key in entry:
+                    found.add((kind, entry[key]["name"]))
+    return found
+
+
+@pytest.mark.parametrize(
+    "values",
+    [*SCENARIOS.values(), deep_merge(SCENARIOS["socket"], EXISTING_ACCOUNT)],
+    ids=[*SCENARIOS, "socket-existing-account"],
+)
+def test_pre_install_hooks_name_only_objects_that_exist_before_them(
+    values: dict[str, Any],
+) -> None:
+    """Helm creates the chart's own objects only after the pre-install hooks
+    have run: a hook may name the Secrets (and an existing service account)
+    the operator made beforehand, never an object of the chart."""
+    objects = manifests(values)
+    hooks = [o for o in objects if hook_events(o) & PRE_HOOKS]
+    chart_made = {
+        (o["kind"], o["metadata"]["name"]) for o in objects if not hook_events(o)
+    }
+    full = merged(values)
+    made_beforehand = {("Secret", full["slack"]["secret"]["name"])}
+    if not full["serviceAccount"]["create"]:
+        made_beforehand.add(("ServiceAccount", full["serviceAccount"]["name"]))
+    for hook in hooks:
+        named = references(hook)
+        assert not named & chart_made, f"{hook['metadata']['name']} names {named}"
+        assert named <= made_beforehand, named
+    assert bool(hooks) == full["slack"]["enabled"]
+
+
 def test_migrations_run_as_a_pre_upgrade_hook_with_only_the_database_url(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:

@@ -76,9 +76,26 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
-{{/* Pod-level settings every workload shares. */}}
+{{/* Pod-level settings of the Deployments: the chart's service account and
+the settings every pod shares. */}}
 {{- define "jarvice-tools.podSpecCommon" -}}
 serviceAccountName: {{ include "jarvice-tools.serviceAccountName" . }}
+{{ include "jarvice-tools.podSpecShared" . }}
+{{- end -}}
+
+{{/* Pod-level settings of a pre-install hook. Helm creates the chart's own
+objects only after the pre-install hooks, so a hook pod names no service
+account the chart creates (it gets the namespace's default, with no token
+mounted); an existing account named with serviceAccount.create: false is
+there already and is used. */}}
+{{- define "jarvice-tools.hookPodSpecCommon" -}}
+{{- if not .Values.serviceAccount.create }}
+serviceAccountName: {{ include "jarvice-tools.serviceAccountName" . }}
+{{- end }}
+{{ include "jarvice-tools.podSpecShared" . }}
+{{- end -}}
+
+{{- define "jarvice-tools.podSpecShared" -}}
 automountServiceAccountToken: false
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
