@@ -57,8 +57,8 @@ def deploy_commands() -> list[tuple[str, list[str]]]:
     for path in sorted((DEPLOY / "mcp").glob("*.stdio.json")):
         server = json.loads(path.read_text())
         entry = (server.get("mcpServers") or server["servers"])["jarvice"]
-        argv = [entry["command"], *entry["args"]]
-        found.append((path.name, argv[argv.index("jarvice-mcp") :]))
+        # The command is the checkout's own, by absolute path: its name.
+        found.append((path.name, [Path(entry["command"]).name, *entry["args"]]))
     return found
 
 

@@ -1,7 +1,9 @@
-"""deploy/mcp/: client configurations parse, start the real command with
-settings the server reads, reach the hosted server with a bearer token and
-never a literal secret; the one-line installs in its README agree with the
-files; server.json follows the MCP registry's server.json rules."""
+"""deploy/mcp/: client configurations parse, start the checkout's own
+command (the package is not on PyPI) with settings the server reads, reach
+the hosted server with a bearer token and never a literal secret; the
+one-line installs in its README agree with the files; server.json is valid
+against the MCP registry's own schema, and README.md carries the line the
+registry checks for PyPI ownership."""
 
 from __future__ import annotations
 
@@ -23,7 +25,17 @@ from tests.deploy.support import DEPLOY, DOCS, ROOT
 
 MCP = DEPLOY / "mcp"
 README = (MCP / "README.md").read_text()
+PROSE = " ".join(README.split())  # its sentences, whatever the line breaks
 CLIENTS = ("claude-desktop", "claude-code", "vscode", "cursor")
+# Where the stdio configurations expect the user's checkout; `make` builds
+# its .venv there.
+CHECKOUT = "/path/to/jarvice-tools"
+COMMAND = f"{CHECKOUT}/.venv/bin/jarvice-mcp"
+REGISTRY_SCHEMA = json.loads(
+    (
+        Path(__file__).parent / "schemas" / "mcp-registry-server-2025-12-11.schema.json"
+    ).read_text()
+)
 with (ROOT / "pyproject.toml").open("rb") as _handle:
     PROJECT = tomllib.load(_handle)["project"]
 
@@ -40,12 +52,6 @@ def server_of(data: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def mcp_args(server: dict[str, Any]) -> list[str]:
-    """The arguments given to jarvice-mcp itself."""
-    args = [server["command"], *server["args"]]
-    return args[args.index("jarvice-mcp") + 1 :]
-
-
 def test_every_json_file_parses() -> None:
     names = sorted(p.name for p in MCP.glob("*.json"))
     expected = [f"{c}.{kind}.json" for c in CLIENTS for kind in ("http", "stdio")]
@@ -55,18 +61,43 @@ def test_every_json_file_parses() -> None:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_stdio_configs_start_jarvice_mcp_with_the_users_own_settings(
+def test_stdio_configs_start_the_checkouts_jarvice_mcp_with_the_users_settings(
     client: str,
 ) -> None:
     server = server_of(config(f"{client}.stdio.json"))
-    assert server["command"] == "uvx"
-    assert server["args"][:2] == ["--from", "jarvice-tools[mcp]"]
-    assert "mcp" in PROJECT["optional-dependencies"]
-    assert mcp_args(server) == []
+    assert server["command"] == COMMAND
+    assert server["args"] == []
     docs = DOCS.read_text()
     assert {"JARVICE_USERNAME", "JARVICE_APIKEY"} <= set(server["env"])
     for name in server["env"]:
         assert f"`{name}`" in docs
+
+
+def test_the_stdio_command_is_what_make_installs_in_the_checkout() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^VENV := \.venv$", makefile, re.MULTILINE)
+    assert "jarvice-mcp" in PROJECT["scripts"]
+    installed = Path(COMMAND.replace(CHECKOUT, str(ROOT)))
+    done = subprocess.run(
+        [str(installed), "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--transport" in done.stdout
+
+
+def test_no_set_up_installs_the_unpublished_name_from_pypi() -> None:
+    texts = [
+        p.read_text() for p in sorted(MCP.glob("*.json")) if p.name != "server.json"
+    ]
+    texts += [README, DOCS.read_text(), (ROOT / "README.md").read_text()]
+    for text in texts:
+        assert "uvx --from jarvice-tools" not in text
+        assert "--from', 'jarvice-tools" not in text
+        assert '"jarvice-tools[mcp]"' not in text
+        assert "pip install 'jarvice-tools" not in text
+        assert "pipx install" not in text
+    assert "`jarvice-tools` is **not on PyPI**" in PROSE
+    assert CHECKOUT in README
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -130,7 +161,7 @@ def test_vscode_add_mcp_lines_match_the_vscode_configs() -> None:
 
 def test_claude_code_lines_name_the_same_command_and_url() -> None:
     stdio, http = one_liners("claude mcp add ")
-    assert stdio.endswith("-- uvx --from 'jarvice-tools[mcp]' jarvice-mcp")
+    assert stdio.endswith(f"-- {COMMAND}")
     assert "--env JARVICE_USERNAME=" in stdio
     assert "--env JARVICE_APIKEY=" in stdio
     url = server_of(config("claude-code.http.json"))["url"]
@@ -159,88 +190,20 @@ def test_claude_desktop_line_merges_into_an_existing_config(tmp_path: Path) -> N
     )
 
 
-# The rules of the registry's server.json (schema 2025-12-11) that apply to
-# this file, restated from its published documentation.
-REGISTRY_RULES: dict[str, Any] = {
-    "type": "object",
-    "required": ["$schema", "name", "description", "version"],
-    "properties": {
-        "$schema": {
-            "const": "https://static.modelcontextprotocol.io/schemas/"
-            "2025-12-11/server.schema.json"
-        },
-        "name": {
-            "type": "string",
-            "pattern": r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$",
-            "minLength": 3,
-            "maxLength": 200,
-        },
-        "description": {"type": "string", "minLength": 1, "maxLength": 100},
-        "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+(-[\w.]+)?$"},
-        "packages": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["registryType", "identifier", "version", "transport"],
-                "properties": {
-                    "registryType": {"enum": ["npm", "pypi", "oci", "nuget", "mcpb"]},
-                    "registryBaseUrl": {"const": "https://pypi.org"},
-                    "identifier": {"type": "string"},
-                    "version": {"type": "string", "not": {"const": "latest"}},
-                    "runtimeHint": {"type": "string"},
-                    "transport": {
-                        "type": "object",
-                        "required": ["type"],
-                        "properties": {"type": {"const": "stdio"}},
-                    },
-                    "environmentVariables": {
-                        "type": "array",
-                        "items": {"$ref": "#/$defs/input"},
-                    },
-                },
-            },
-        },
-        "remotes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["type", "url"],
-                "properties": {
-                    "type": {"enum": ["streamable-http", "sse"]},
-                    "url": {"type": "string", "pattern": r"^(https://|\{)"},
-                    "variables": {
-                        "type": "object",
-                        "additionalProperties": {"$ref": "#/$defs/input"},
-                    },
-                    "headers": {"type": "array", "items": {"$ref": "#/$defs/input"}},
-                },
-            },
-        },
-    },
-    "$defs": {
-        "input": {
-            "type": "object",
-            "properties": {
-                "name": {"type": "string"},
-                "description": {"type": "string"},
-                "isRequired": {"type": "boolean"},
-                "isSecret": {"type": "boolean"},
-                "default": {"type": "string"},
-                "format": {"enum": ["string", "number", "boolean", "filepath"]},
-            },
-            "additionalProperties": False,
-        }
-    },
-}
-
-
-def test_server_json_follows_the_registry_rules_and_the_project() -> None:
+def test_server_json_is_valid_against_the_registry_schema() -> None:
     server = config("server.json")
-    jsonschema.validate(server, REGISTRY_RULES)
+    assert server["$schema"] == REGISTRY_SCHEMA["$id"]
+    jsonschema.Draft7Validator.check_schema(REGISTRY_SCHEMA)
+    jsonschema.Draft7Validator(REGISTRY_SCHEMA).validate(server)
+
+
+def test_server_json_agrees_with_the_project() -> None:
+    server = config("server.json")
     (package,) = server["packages"]
+    assert package["registryType"] == "pypi"
     assert package["identifier"] == PROJECT["name"]
     assert package["version"] == server["version"] == PROJECT["version"]
+    assert package["transport"] == {"type": "stdio"}
     docs = DOCS.read_text()
     for variable in package["environmentVariables"]:
         assert f"`{variable['name']}`" in docs
@@ -255,3 +218,13 @@ def test_server_json_follows_the_registry_rules_and_the_project() -> None:
     (auth,) = remote["headers"]
     assert auth["name"] == "Authorization"
     assert auth["isSecret"] is True
+
+
+def test_the_package_readme_names_the_server_for_the_registry() -> None:
+    """The registry accepts a PyPI package for a server only when the
+    package's README (its PyPI description) holds `mcp-name: <name>`."""
+    readme = (ROOT / PROJECT["readme"]).read_text()
+    names = re.findall(r"mcp-name: (\S+?)(?=\s|-->|<|$)", readme)
+    assert names == [config("server.json")["name"]]
+    assert "server.json" in README
+    assert "It is for when the package is published" in PROSE
