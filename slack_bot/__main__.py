@@ -55,10 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from slack_bot.server import serve
+    from slack_bot.socket_mode import SocketModeRefused
 
     try:
         asyncio.run(serve(settings, host=args.host, port=args.port))
-    except StoreUnavailable as error:
+    except (StoreUnavailable, SocketModeRefused) as error:
         sys.stderr.write(f"{error}\n")
         return 1
     except KeyboardInterrupt:

@@ -322,3 +322,15 @@ AUDIT_EMPTY = "The audit log has no entries matching that."
 
 def audit_heading(count: int) -> str:
     return f"The newest {count} audit entries (newest first, times in UTC):"
+
+
+# Start-up, for the operator (stderr).
+
+
+def socket_mode_refused(error: str) -> str:
+    return (
+        f"Slack refused SLACK_APP_TOKEN ({error}), so the app stopped: generate "
+        "an app-level token with the connections:write scope under Basic "
+        "Information > App-Level Tokens, set it as SLACK_APP_TOKEN and start "
+        "again."
+    )

@@ -25,6 +25,9 @@ HTTP = load_yaml(DEPLOY / "slack" / "manifest-http.yaml")
 # channels it is invited to, and the direct messages it opens.
 HISTORY = frozenset({"channels:history", "groups:history", "im:history"})
 METHOD_SCOPES: dict[str, frozenset[str]] = {
+    # Socket Mode: called with the app-level token, whose connections:write
+    # scope is granted on the token itself, not in the manifest.
+    "apps.connections.open": frozenset(),
     "auth.test": frozenset(),
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.postEphemeral": frozenset({"chat:write"}),
