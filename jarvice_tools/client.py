@@ -60,7 +60,12 @@ from jarvice_tools.models import (
 )
 from jarvice_tools.models.base import RequestModel
 from jarvice_tools.redact import install_log_redaction, redact
-from jarvice_tools.settings import DEFAULT_API_URL, Caller, JarviceSettings
+from jarvice_tools.settings import (
+    DEFAULT_API_URL,
+    Caller,
+    JarviceSettings,
+    normalise_api_url,
+)
 
 __all__ = ["JarviceClient", "RetryPolicy"]
 
@@ -111,7 +116,7 @@ class JarviceClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
     ) -> None:
-        self.api_url = JarviceSettings(api_url=api_url).api_url
+        self.api_url = normalise_api_url(api_url)
         self.caller = caller
         self.retry = retry or RetryPolicy()
         limits = httpx.Limits(

@@ -10,12 +10,23 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_API_URL", "Caller", "Credentials", "JarviceSettings"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "Caller",
+    "Credentials",
+    "JarviceSettings",
+    "normalise_api_url",
+]
 
 DEFAULT_API_URL = "https://cloud.nimbix.net/api"
 
 
-def _normalise_api_url(url: str) -> str:
+def normalise_api_url(url: str) -> str:
+    """`url` without surrounding blanks or a trailing slash; ValueError
+    (its message reads after the variable's name) unless it is http(s).
+
+    Reads nothing else: front ends that take JARVICE_API_URL alone use this,
+    not `JarviceSettings`, which reads every `JARVICE_*` variable."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ValueError(
@@ -72,7 +83,7 @@ class JarviceSettings(BaseSettings):
     @field_validator("api_url")
     @classmethod
     def _check_api_url(cls, value: str) -> str:
-        return _normalise_api_url(value)
+        return normalise_api_url(value)
 
     def caller(self) -> Caller:
         """The configured caller; a clear error names what is missing."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from jarvice_tools.settings import DEFAULT_API_URL, JarviceSettings
+from jarvice_tools.settings import DEFAULT_API_URL, normalise_api_url
 from slack_bot.store import KeyBox, database_url
 
 __all__ = ["DEFAULT_SLACK_API_URL", "SettingsError", "SlackSettings"]
@@ -114,12 +114,9 @@ class SlackSettings:
 
         jarvice_url = get("JARVICE_API_URL") or DEFAULT_API_URL
         try:
-            jarvice_url = JarviceSettings(api_url=jarvice_url).api_url
-        except ValueError:
-            problems.append(
-                f"JARVICE_API_URL must start with http:// or https:// (got "
-                f"{jarvice_url!r}), e.g. {DEFAULT_API_URL}."
-            )
+            jarvice_url = normalise_api_url(jarvice_url)
+        except ValueError as error:
+            problems.append(f"JARVICE_API_URL {error}.")
 
         timeout = 30.0
         raw_timeout = get("JARVICE_TIMEOUT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
+from jarvice_tools.client import JarviceClient
 from slack_bot.__main__ import main
 from slack_bot.settings import DEFAULT_SLACK_API_URL, SettingsError, SlackSettings
 
@@ -87,3 +88,24 @@ def test_the_command_refuses_to_start_naming_the_setting(
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "x")
     assert main(["--port", "0"]) == 2
     assert "JARVICE_TOOLS_ENCRYPTION_KEY is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("JARVICE_ADMIN", "maybe"), ("JARVICE_TIMEOUT", "abc")],
+)
+def test_other_jarvice_variables_do_not_break_the_api_url(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """JARVICE_ADMIN and the like belong to the MCP server's stdio mode: the
+    Slack app reads its settings from the environment it is given, and the
+    client it builds takes the URL alone, so a bad one elsewhere in the
+    process's environment does not turn into a complaint about the URL."""
+    monkeypatch.setenv(name, value)
+    settings = SlackSettings.from_env(
+        {**GOOD, "JARVICE_API_URL": "http://jarvice.local/api/"}
+    )
+
+    assert settings.jarvice_api_url == "http://jarvice.local/api"
+    client = JarviceClient(settings.jarvice_api_url)
+    assert client.api_url == "http://jarvice.local/api"
