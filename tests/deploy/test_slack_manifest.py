@@ -13,7 +13,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slack_bot import messages
-from tests.deploy.support import DEPLOY, ROOT, load_yaml
+from tests.deploy.support import DEPLOY, DOCS, ROOT, load_yaml
 
 SOCKET = load_yaml(DEPLOY / "slack" / "manifest.yaml")
 HTTP = load_yaml(DEPLOY / "slack" / "manifest-http.yaml")
@@ -180,3 +180,25 @@ def test_app_texts_fit_slack_limits() -> None:
     assert len(info["description"]) <= 140
     assert 175 <= len(info["long_description"]) <= 4000
     assert len(SOCKET["features"]["bot_user"]["display_name"]) <= 80
+
+
+def scope_table(doc: Path) -> list[str]:
+    """The first column of the doc's table headed `| scope |`."""
+    lines = iter(doc.read_text().splitlines())
+    for line in lines:
+        if line.strip().startswith("| scope |"):
+            break
+    next(lines, None)  # the |---| row
+    rows = []
+    for line in lines:
+        if not line.strip().startswith("|"):
+            break
+        rows.append(line.strip().split("|")[1].strip().strip("`"))
+    return rows
+
+
+@pytest.mark.parametrize(
+    "doc", [DOCS, ROOT / "docs" / "slack.md"], ids=["operators", "slack"]
+)
+def test_the_docs_list_exactly_the_manifest_scopes(doc: Path) -> None:
+    assert sorted(scope_table(doc)) == sorted(bot_scopes(SOCKET))
