@@ -159,16 +159,19 @@ def _command() -> str:
     return found or "jarvice-mcp"
 
 
+LOOPBACK_HOST_PATTERNS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+
+
 def transport_security(config: ServerConfig) -> TransportSecuritySettings:
-    """Host/Origin checks: localhost only unless configured."""
-    hosts = list(config.allowed_hosts)
-    origins = list(config.allowed_origins)
-    if not hosts:
-        if config.host not in LOOPBACK_HOSTS:
-            logger.warning(wording.OPEN_HOST.format(host=config.host))
-        hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-    if not origins:
-        origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    """Host/Origin checks: the configured hosts, and loopback always (only
+    a client on the same host, or `kubectl port-forward`, sends a loopback
+    Host: a DNS-rebinding page sends its own name); loopback Origins unless
+    Origins are configured."""
+    if not config.allowed_hosts and config.host not in LOOPBACK_HOSTS:
+        logger.warning(wording.OPEN_HOST.format(host=config.host))
+    hosts = [*config.allowed_hosts, *LOOPBACK_HOST_PATTERNS]
+    origins = list(config.allowed_origins) or list(LOOPBACK_ORIGINS)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=hosts,

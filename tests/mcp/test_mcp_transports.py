@@ -153,6 +153,36 @@ async def test_http_rejects_a_foreign_host_header(harness: Harness) -> None:
     assert response.status_code in (400, 403, 421)
 
 
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("mcp.example.org", 200),
+        ("127.0.0.1:8000", 200),  # kubectl port-forward to 127.0.0.1
+        ("localhost:8000", 200),
+        ("evil.example", 421),
+    ],
+)
+async def test_http_with_an_allow_list_still_answers_loopback_hosts(
+    harness: Harness, host: str, status: int
+) -> None:
+    async with (
+        http_server(harness, allowed_hosts=("mcp.example.org",)) as base,
+        httpx.AsyncClient() as http,
+    ):
+        response = await http.post(
+            f"{base}/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+            headers={
+                "Authorization": f"Bearer {ALICE_TOKEN}",
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": "2025-11-25",
+                "Host": host,
+            },
+        )
+
+    assert response.status_code == status, response.text
+
+
 async def test_http_delivers_progress(harness: Harness) -> None:
     number = await running_job(harness)
     messages: list[str] = []
