@@ -111,6 +111,8 @@ BAD_VALUES = [
     ({"slack": {"ingress": {"enabled": True}}}, "/slack/ingress/host"),
     ({"slack": {"secretName": "oops"}}, "secretName"),
     ({"podSecurityContext": {"runAsNonRoot": False}}, "/podSecurityContext"),
+    ({"mcp": {"podDisruptionBudget": {"maxUnavailable": 0}}}, "maxUnavailable"),
+    ({"slack": {"podDisruptionBudget": {"minAvailable": 1}}}, "minAvailable"),
 ]
 
 
@@ -227,10 +229,32 @@ def test_each_deployment_has_a_pdb_and_a_service_selecting_its_pods(
             services[component]["spec"]["selector"],
         ):
             assert selector.items() <= labels.items()
-        assert (
-            pdbs[component]["spec"]["minAvailable"] < deployment["spec"]["replicas"]
-            or deployment["spec"]["replicas"] == 1
-        )
+        assert "minAvailable" not in pdbs[component]["spec"]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_no_pdb_blocks_a_node_drain(
+    name: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    """A drain may evict a pod only while the budget allows one disruption:
+    with maxUnavailable >= 1 it always does, a single replica included."""
+    deployments = by_kind(rendered[name], "Deployment")
+    for component, pdb in by_kind(rendered[name], "PodDisruptionBudget").items():
+        replicas = deployments[component]["spec"]["replicas"]
+        allowed = min(pdb["spec"]["maxUnavailable"], replicas)
+        assert allowed >= 1, f"{component}: {replicas} replicas, none may go"
+
+
+def test_a_single_replica_still_gets_a_pdb_that_lets_it_be_drained(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    objects = rendered["mcp-only"]
+    deployment = by_kind(objects, "Deployment")["mcp"]["spec"]
+    assert deployment["replicas"] == 1
+    assert by_kind(objects, "PodDisruptionBudget")["mcp"]["spec"] == {
+        "maxUnavailable": 1,
+        "selector": deployment["selector"],
+    }
 
 
 def test_mcp_flags_follow_the_values(
