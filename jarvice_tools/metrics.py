@@ -38,6 +38,7 @@ from prometheus_client import (
 )
 
 from jarvice_tools.actions import ACTIONS
+from jarvice_tools.proxies import EnvironmentProxies
 
 __all__ = [
     "ALERTS_SENT",
@@ -97,12 +98,13 @@ def endpoint_of(url: httpx.URL) -> str:
 class MeteredTransport(httpx.AsyncBaseTransport):
     """An httpx transport that counts and times each request to JARVICE.
 
-    Wraps `inner` (by default a plain `httpx.AsyncHTTPTransport`); the
-    request and its answer pass through untouched.
+    Wraps `inner` (by default `EnvironmentProxies`: directly, or through
+    the proxy HTTPS_PROXY / HTTP_PROXY name unless NO_PROXY exempts the
+    host); the request and its answer pass through untouched.
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or EnvironmentProxies()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         action = endpoint_of(request.url)

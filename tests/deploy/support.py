@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 CHART = DEPLOY / "helm" / "jarvice-tools"
 DOCS = ROOT / "docs" / "operators.md"
+PORTS = range(18700, 18800)  # where this project's tests may listen
 
 
 def load_yaml(path: Path) -> Any:
@@ -42,3 +44,15 @@ def load_script(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def free_port() -> int:
+    """A loopback port in the project's test range that nothing listens on."""
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,23 +24,10 @@ from cryptography.fernet import Fernet
 from jarvice_tools.sandbox import SandboxServer
 from slack_bot import messages
 from slack_bot.testing import FakeSlack
-from tests.deploy.support import ROOT
+from tests.deploy.support import ROOT, free_port
 
 APP_TOKEN = "xapp-1-socket-mode-test"
-PORTS = range(18700, 18800)
 WITHIN = 30.0
-
-
-def free_port() -> int:
-    """A loopback port in this project's test range that nothing listens on."""
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 class FakeSocketMode:
