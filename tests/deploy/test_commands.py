@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.envscan import scan
-from tests.deploy.support import DEPLOY, ROOT, console_scripts, load_script, load_yaml
+from tests.deploy.support import (
+    DEPLOY,
+    DOCS,
+    ROOT,
+    console_scripts,
+    load_script,
+    load_yaml,
+)
 
 render = load_script(DEPLOY / "helm" / "render.py")
 BIN = Path(sys.executable).parent
@@ -111,3 +118,19 @@ def test_compose_and_chart_pass_only_settings_the_code_reads() -> None:
             for container in obj["spec"]["template"]["spec"]["containers"]:
                 names = {entry["name"] for entry in container.get("env", [])}
                 assert names <= code, f"{scenario}: {sorted(names - code)}"
+
+
+def test_the_docs_say_which_mcp_variables_have_no_flag() -> None:
+    """Each JARVICE_MCP_* variable in docs/operators.md has the flag of the
+    same name, except those the docs list as having none."""
+    docs = " ".join(DOCS.read_text().split())
+    sentence = docs.split("these have none:", 1)[1].split(". ", 1)[0]
+    flagless = set(re.findall(r"`(JARVICE_MCP_[A-Z_]+)`", sentence))
+    listed = set(re.findall(r"^\| `(JARVICE_MCP_[A-Z_]+)` \|", DOCS.read_text(), re.M))
+    text = help_text(("jarvice-mcp",))
+    assert flagless
+    assert flagless <= listed
+    for name in sorted(listed):
+        flag = "--" + name.removeprefix("JARVICE_MCP_").lower().replace("_", "-")
+        has_flag = re.search(rf"(^|\s){re.escape(flag)}(?![\w-])", text) is not None
+        assert has_flag == (name not in flagless), name

@@ -112,6 +112,9 @@ BAD_VALUES = [
     ({"slack": {"secretName": "oops"}}, "secretName"),
     ({"podSecurityContext": {"runAsNonRoot": False}}, "/podSecurityContext"),
     ({"mcp": {"podDisruptionBudget": {"maxUnavailable": 0}}}, "maxUnavailable"),
+    ({"extraEnv": [{"value": "x"}]}, "/extraEnv/0"),
+    ({"extraVolumeMounts": [{"name": "ca", "mountPath": "etc"}]}, "mountPath"),
+    ({"extraVolumes": [{"name": "tmp", "emptyDir": {}}]}, "/extraVolumes/0"),
     ({"slack": {"podDisruptionBudget": {"minAvailable": 1}}}, "minAvailable"),
 ]
 
@@ -255,6 +258,39 @@ def test_a_single_replica_still_gets_a_pdb_that_lets_it_be_drained(
         "maxUnavailable": 1,
         "selector": deployment["selector"],
     }
+
+
+PRIVATE_CA = {
+    "extraEnv": [
+        {"name": "SSL_CERT_FILE", "value": "/etc/jarvice-ca/ca.crt"},
+        {"name": "HTTPS_PROXY", "value": "http://proxy.example.org:3128"},
+        {"name": "NO_PROXY", "value": "jarvice.example.org,.svc"},
+    ],
+    "extraVolumes": [{"name": "jarvice-ca", "configMap": {"name": "jarvice-ca"}}],
+    "extraVolumeMounts": [
+        {"name": "jarvice-ca", "mountPath": "/etc/jarvice-ca", "readOnly": True}
+    ],
+}
+
+
+def test_a_ca_bundle_and_a_proxy_reach_both_services() -> None:
+    values = deep_merge(SCENARIOS["socket"], PRIVATE_CA)
+    jsonschema.validate(merged(values), SCHEMA)
+    objects = manifests(values)
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+    deployments = by_kind(objects, "Deployment")
+    assert set(deployments) == {"slack", "mcp"}
+    for deployment in deployments.values():
+        pod = deployment["spec"]["template"]["spec"]
+        main = container(deployment)
+        assert env_of(main)["SSL_CERT_FILE"] == "/etc/jarvice-ca/ca.crt"
+        assert env_of(main)["NO_PROXY"] == "jarvice.example.org,.svc"
+        assert [v["name"] for v in pod["volumes"]] == ["tmp", "jarvice-ca"]
+        assert main["volumeMounts"][1] == PRIVATE_CA["extraVolumeMounts"][0]
+    (job,) = [o for o in objects if o["kind"] == "Job"]
+    assert [v["name"] for v in job["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
 
 
 def test_mcp_flags_follow_the_values(
