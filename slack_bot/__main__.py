@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         "--port",
         type=int,
         default=int(os.environ.get("PORT", DEFAULT_PORT)),
-        help=f"port for /slack/events and /healthz (default {DEFAULT_PORT}, or $PORT)",
+        help=f"port for /slack/events, /health, /ready and /metrics (default "
+        f"{DEFAULT_PORT}, or $PORT)",
     )
     parser.add_argument(
         "--log-level",

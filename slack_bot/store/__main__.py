@@ -16,7 +16,7 @@ import sys
 from alembic import command
 
 from slack_bot.store import migrate
-from slack_bot.store.core import create_engine
+from slack_bot.store.core import UNREACHABLE, create_engine, unavailable
 from slack_bot.store.urls import database_url, display_url
 
 
@@ -42,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         sys.stderr.write(f"DATABASE_URL: {error}\n")
         return 2
-    sys.stdout.write(f"{display_url(url)}: {asyncio.run(_run(args, url))}\n")
+    try:
+        revision = asyncio.run(_run(args, url))
+    except UNREACHABLE as error:
+        sys.stderr.write(f"{unavailable(url, error)}\n")
+        return 2
+    sys.stdout.write(f"{display_url(url)}: {revision}\n")
     return 0
 
 

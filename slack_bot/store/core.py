@@ -18,13 +18,17 @@ from slack_bot.store.links import Links
 from slack_bot.store.replay import ReplayGuard
 from slack_bot.store.urls import database_url, display_url
 
-__all__ = ["Store", "StoreUnavailable"]
+__all__ = ["UNREACHABLE", "Store", "StoreUnavailable", "unavailable"]
 
 logger = logging.getLogger("slack_bot.store")
 
 
 class StoreUnavailable(Exception):
     """The database could not be reached or migrated."""
+
+
+UNREACHABLE = (sa.exc.SQLAlchemyError, OSError)
+"""What a database that cannot be reached or migrated raises."""
 
 
 class Store:
@@ -64,13 +68,9 @@ class Store:
             else:
                 async with engine.connect() as connection:
                     await connection.execute(sa.text("SELECT 1"))
-        except (sa.exc.SQLAlchemyError, OSError) as error:
+        except UNREACHABLE as error:
             await engine.dispose()
-            raise StoreUnavailable(
-                f"The database at {display_url(target)} could not be opened "
-                f"({type(error).__name__}: {_first_line(error)}). Check "
-                "DATABASE_URL and that the server is running."
-            ) from None
+            raise unavailable(target, error) from None
         logger.info("store open at %s", display_url(target))
         return store
 
@@ -116,6 +116,16 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def unavailable(target: URL, error: BaseException) -> StoreUnavailable:
+    """The one readable sentence for `error`, naming the database (no
+    password) and what to check."""
+    return StoreUnavailable(
+        f"The database at {display_url(target)} could not be opened "
+        f"({type(error).__name__}: {_first_line(error)}). Check "
+        "DATABASE_URL and that the server is running."
+    )
 
 
 def _first_line(error: BaseException) -> str:

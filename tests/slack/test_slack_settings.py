@@ -109,3 +109,13 @@ def test_other_jarvice_variables_do_not_break_the_api_url(
     assert settings.jarvice_api_url == "http://jarvice.local/api"
     client = JarviceClient(settings.jarvice_api_url)
     assert client.api_url == "http://jarvice.local/api"
+
+
+def test_help_names_the_routes_the_port_serves(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "/slack/events, /health, /ready and /metrics" in text
+    assert "/healthz" not in text
