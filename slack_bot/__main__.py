@@ -20,6 +20,17 @@ from slack_bot.settings import SettingsError, SlackSettings
 from slack_bot.store import StoreUnavailable
 
 DEFAULT_PORT = 3000
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def port_number(text: str) -> int:
+    """A TCP port from --port or $PORT; argparse names the flag on error."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port number from 0 (any free port) to 65535 "
+            "(from --port or $PORT)"
+        )
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,18 +46,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--port",
-        type=int,
-        default=int(os.environ.get("PORT", DEFAULT_PORT)),
+        type=port_number,
+        default=os.environ.get("PORT", str(DEFAULT_PORT)),
         help=f"port for /slack/events, /health, /ready and /metrics (default "
         f"{DEFAULT_PORT}, or $PORT)",
     )
     parser.add_argument(
         "--log-level",
         default=os.environ.get("LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        choices=LOG_LEVELS,
         type=str.upper,
+        help="DEBUG, INFO (default, or $LOG_LEVEL), WARNING or ERROR",
     )
     args = parser.parse_args(argv)
+    if args.log_level not in LOG_LEVELS:
+        parser.error(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     configure_logging(args.log_level)
 
     try:

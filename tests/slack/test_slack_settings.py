@@ -119,3 +119,29 @@ def test_help_names_the_routes_the_port_serves(
     text = " ".join(capsys.readouterr().out.split())
     assert "/slack/events, /health, /ready and /metrics" in text
     assert "/healthz" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("PORT", "abc", "'abc' is not a port number"),
+        ("PORT", "70000", "'70000' is not a port number"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of DEBUG, INFO"),
+    ],
+)
+def test_the_command_names_a_bad_port_or_log_level(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    says: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert says in error
+    assert "Traceback" not in error
