@@ -155,9 +155,15 @@ def batch(call: Call) -> Reply:
     machine, nodes = _machine(body, ["*"])
     extra = _common(call, account, body, machine)
     job = call.world.create_job(
-        account, "jarvice-batch", "Batch", machine, nodes, redact(body), **extra
+        account,
+        "jarvice-batch",
+        "Batch",
+        machine,
+        nodes,
+        redact(body),
+        planner=lambda job: plan_script(script, call.world.node_of(job, image)),
+        **extra,
     )
-    job.plan = plan_script(script, call.world.node_of(job, image))
     return _record(call, account, job)
 
 
@@ -205,9 +211,9 @@ def submit(call: Call) -> Reply:
         redact(body),
         kind=behaviour if behaviour in ("desktop", "notebook") else "batch",
         walltime_limit=_walltime(application),
+        planner=lambda job: call.world.plan_for(job, behaviour, values),
         **extra,
     )
-    job.plan = call.world.plan_for(job, behaviour, values)
     return _record(call, account, job)
 
 

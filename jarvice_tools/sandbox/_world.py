@@ -10,6 +10,7 @@ import copy
 import random
 import string
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -261,10 +262,16 @@ class World:
         project: str | None = None,
         walltime_limit: float | None = None,
         geometry: tuple[int, int] = (1280, 800),
+        planner: Callable[[Job], Plan] | None = None,
     ) -> Job:
+        """A new job, planned by ``planner`` before it is added.
+
+        If planning fails nothing changes: there is no job, no number is used
+        up, and the next job gets the name this one would have had.
+        """
+        names = self.rng.getstate()
         submit = self.now() if submit_time is None else submit_time
         number = self.next_number
-        self.next_number += 1
         stamp = datetime.fromtimestamp(int(submit), UTC).strftime("%Y%m%d%H%M%S")
         upper = string.ascii_uppercase + string.digits
         lower = string.ascii_lowercase + string.digits
@@ -295,6 +302,12 @@ class World:
             price=_seed.MACHINES[machine]["mc_price"] * nodes,
             app_price=app_price * nodes,
         )
+        try:
+            job.plan = planner(job) if planner is not None else job.plan
+        except Exception:
+            self.rng.setstate(names)
+            raise
+        self.next_number += 1
         self.jobs[number] = job
         return job
 

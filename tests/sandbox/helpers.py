@@ -91,3 +91,12 @@ def error_of(response: httpx.Response) -> str:
     assert response.headers["content-type"] == "application/json"
     message: str = response.json()["error"]
     return message
+
+
+def job_numbers(server: SandboxServer) -> list[int]:
+    """Every job in the sandbox, of every account."""
+    return sorted(
+        job.number
+        for account in server.accounts
+        for job in server.jobs_of(account.username)
+    )

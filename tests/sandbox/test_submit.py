@@ -6,11 +6,29 @@ from typing import Any
 
 import pytest
 
-from jarvice_tools.sandbox import SandboxServer
+from jarvice_tools.sandbox import SandboxServer, _submit
+from jarvice_tools.sandbox._world import World
 
-from .helpers import batch_body, creds, error_of, get, post_json, submit_app
+from .helpers import (
+    batch_body,
+    creds,
+    error_of,
+    get,
+    job_numbers,
+    post_json,
+    submit_app,
+)
 
 GOOD = {"count": 8, "verbose": True, "solver": "GMRES", "threads": 6}
+
+
+def submit_body(server: SandboxServer) -> dict[str, Any]:
+    return {
+        "app": "jarvice-params",
+        "application": {"command": "run", "parameters": GOOD},
+        "machine": {"type": "n1", "nodes": 1},
+        "user": creds(server),
+    }
 
 
 @pytest.mark.parametrize(
@@ -227,3 +245,27 @@ def test_the_stored_submission_has_no_apikey(sandbox: SandboxServer) -> None:
     assert stored["user"] == {"username": "alice"}
     assert sandbox.account("alice").apikey not in response.text
     assert "apikey" not in str(sandbox.job(number).submission)
+
+
+def _planning_fails(job: object) -> None:
+    raise RuntimeError("planning failed")
+
+
+@pytest.mark.parametrize("endpoint", ["batch", "submit"])
+def test_a_submission_that_fails_while_planning_leaves_no_job(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, endpoint: str
+) -> None:
+    before = job_numbers(sandbox)
+    body = batch_body(sandbox) if endpoint == "batch" else submit_body(sandbox)
+    with monkeypatch.context() as patch:
+        patch.setattr(_submit, "plan_script", _planning_fails)
+        patch.setattr(World, "plan_for", lambda self, *args: _planning_fails(args))
+        failed = post_json(sandbox, endpoint, body)
+    after_failure = job_numbers(sandbox)
+    first = post_json(sandbox, endpoint, body).json()
+
+    sandbox.reset()
+    expected = post_json(sandbox, endpoint, body).json()
+    assert failed.status_code == 500
+    assert after_failure == before
+    assert first == expected  # same number and name: the failure used up nothing
