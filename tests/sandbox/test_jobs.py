@@ -99,6 +99,13 @@ def test_status_by_name_matches_status_by_number(sandbox: SandboxServer) -> None
         ("echo hi | grep h", "COMPLETED", 0, "00:00:03"),
         ("echo hi > /data/out.txt && sleep 5", "COMPLETED", 0, "00:00:07"),
         ("false > /dev/null", "COMPLETED WITH ERROR", 1, "00:00:03"),
+        ("exit 300", "COMPLETED WITH ERROR", 44, "00:00:03"),
+        ("exit -5", "COMPLETED WITH ERROR", 251, "00:00:03"),
+        ("exit --5", "COMPLETED WITH ERROR", 2, "00:00:03"),
+        ("exit \u00b2", "COMPLETED WITH ERROR", 2, "00:00:03"),
+        ("exit 99999999999999999999", "COMPLETED WITH ERROR", 2, "00:00:03"),
+        ("> /data/out.txt", "COMPLETED", 0, "00:00:03"),
+        ("false; 2>/dev/null", "COMPLETED", 0, "00:00:03"),
     ],
 )
 def test_the_jobscript_decides_the_outcome(
@@ -111,6 +118,33 @@ def test_the_jobscript_decides_the_outcome(
     assert entry["job_status"] == final
     assert entry["job_walltime"] == walltime
     assert sandbox.job(number).exitcode == exitcode
+
+
+@pytest.mark.parametrize(
+    ("script", "shown"),
+    [
+        ("exit --5", ["exit: --5: numeric argument required"]),
+        ("echo error >&2", ["error"]),
+        ("echo hi 2>&1", ["hi"]),
+        ("echo hi 1>&2 2>/dev/null", ["hi"]),
+        ("echo hidden >& /data/log; echo shown", ["shown"]),
+        ("echo hidden &> /data/log; echo shown", ["shown"]),
+        ("echo hidden 1> /data/log; echo shown", ["shown"]),
+        ("echo 2 > /data/two; echo shown", ["shown"]),
+        ("echo '2>&1' \"a > b\"", ["2>&1 a > b"]),
+        ("> /data/out.txt; echo after", ["after"]),
+        ("echo kept # a comment", ["kept"]),
+    ],
+)
+def test_the_jobscript_output_follows_its_redirections(
+    sandbox: SandboxServer, script: str, shown: list[str]
+) -> None:
+    number = submit_batch(sandbox, script)
+    sandbox.advance(60)
+
+    lines = get(sandbox, "output", number=number).text.splitlines()
+    script_lines = lines[lines.index("INIT[1]: Starting job script...") + 1 :]
+    assert [line for line in script_lines if "exited with status" not in line] == shown
 
 
 def test_default_batch_jobs_finish_within_a_minute(sandbox: SandboxServer) -> None:
