@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("jarvice_tools.sandbox")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 BROKEN_JSON = b'{\n    "error": "this reply was cut sho'
+UNREADABLE_FORM = "the form body is not valid UTF-8 form data"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -37,17 +38,31 @@ def to_response(reply: Reply) -> web.Response:
 async def read_params(
     request: web.Request, json_body: bool
 ) -> tuple[dict[str, str], bytes]:
-    """Query parameters merged with a form body (the body wins)."""
+    """Query parameters merged with a form body (the body wins), and the
+    raw body of a JSON-body endpoint; ApiError(400) for a form that cannot
+    be read."""
     params = dict(request.query.items())
-    raw = await request.read() if request.can_read_body else b""
-    if request.method != "POST" or json_body or not raw:
-        return params, raw
+    if request.method != "POST" or not request.can_read_body:
+        return params, b""
+    if json_body:
+        return params, await request.read()
+    try:
+        params.update(await _form(request))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, f"Invalid parameter(s): {UNREADABLE_FORM}") from exc
+    return params, b""
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    """The text fields of a form body (none if the body is not a form)."""
     if request.content_type in FORM_TYPES:
-        form = await request.post()
-        params.update({k: v for k, v in form.items() if isinstance(v, str)})
-    elif request.content_type in ("", "application/octet-stream"):
-        params.update(parse_qsl(raw.decode("utf-8", "replace")))
-    return params, raw
+        form = await request.post()  # reads the body itself: not read before
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    if request.content_type in ("", "application/octet-stream"):
+        raw = await request.read()
+        text = raw.decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    return {}
 
 
 def _redacted_body(endpoint: str, raw: bytes) -> Any:
@@ -88,24 +103,47 @@ def _reason(status: int) -> str:
         return "Error"
 
 
+def _received(
+    server: SandboxServer,
+    request: web.Request,
+    endpoint: str,
+    params: dict[str, str],
+    raw: bytes,
+) -> ReceivedRequest:
+    """The request as the log keeps it (recorded), without any apikey."""
+    body = _redacted_body(endpoint, raw)
+    record = ReceivedRequest(
+        endpoint=endpoint,
+        method=request.method,
+        params={k: v for k, v in params.items() if k != "apikey"},
+        username=_username(params, body),
+        body=body,
+        content_type=request.headers.get("Content-Type"),
+        time=server._clock.now(),
+    )
+    server._control.record(record)
+    return record
+
+
+async def _parameters(
+    request: web.Request, json_body: bool
+) -> tuple[dict[str, str], bytes, Reply | None]:
+    """Parameters and raw body, or the query alone and a refusal."""
+    try:
+        params, raw = await read_params(request, json_body)
+    except ApiError as exc:
+        return dict(request.query.items()), b"", error_reply(exc.status, exc.message)
+    return params, raw, None
+
+
 def api_handler(server: SandboxServer) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         endpoint = request.match_info["endpoint"]
         spec = ENDPOINTS.get(endpoint)
-        params, raw = await read_params(request, spec is not None and spec.json_body)
-        body = _redacted_body(endpoint, raw)
-        clean = {k: v for k, v in params.items() if k != "apikey"}
-        record = ReceivedRequest(
-            endpoint=endpoint,
-            method=request.method,
-            params=clean,
-            username=_username(params, body),
-            body=body,
-            content_type=request.headers.get("Content-Type"),
-            time=server._clock.now(),
-        )
-        server._control.record(record)
+        json_body = spec is not None and spec.json_body
+        params, raw, refusal = await _parameters(request, json_body)
+        record = _received(server, request, endpoint, params, raw)
         fault = server._control.take_fault(endpoint)
         delay = server.latency + (fault.delay if fault else 0.0)
         if delay:
@@ -113,7 +151,9 @@ def api_handler(server: SandboxServer) -> Handler:
         if fault is not None and fault.replaces_reply and not fault.after:
             response = fault_response(request, fault)
         else:
-            reply = answer(server._world, endpoint, request.method, params, raw)
+            reply = refusal or answer(
+                server._world, endpoint, request.method, params, raw
+            )
             response = to_response(reply)
             if fault is not None and fault.replaces_reply:
                 response = fault_response(request, fault)

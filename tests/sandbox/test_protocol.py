@@ -106,6 +106,38 @@ def test_post_with_a_form_body_works_like_get(sandbox: SandboxServer) -> None:
     assert by_form.json() == by_get.json()
 
 
+def test_post_with_a_multipart_form_works_like_get(sandbox: SandboxServer) -> None:
+    by_get = get(sandbox, "status", number=123001)
+    by_form = http.post(
+        f"{sandbox.url}/jarvice/status",
+        data={**creds(sandbox), "number": "123001"},
+        files={"attachment": ("notes.txt", b"ignored", "text/plain")},
+    )
+
+    assert by_form.status_code == 200, by_form.text
+    assert by_form.json() == by_get.json()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"username=alice&number=\xff"),
+        (None, b"username=alice&number=\xff"),
+        (None, b"username=alice&number=%ff"),
+        ("multipart/form-data; boundary=x", b"not multipart at all"),
+    ],
+)
+def test_a_form_that_cannot_be_read_is_a_400(
+    sandbox: SandboxServer, content_type: str | None, body: bytes
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = http.post(f"{sandbox.url}/jarvice/status", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert "form body" in error_of(response)
+    assert sandbox.requests[-1].endpoint == "status"
+
+
 def test_post_with_query_parameters_works_like_get(sandbox: SandboxServer) -> None:
     response = http.post(
         f"{sandbox.url}/jarvice/status", params={**creds(sandbox), "number": "123001"}
