@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
     )
     if args.accounts:
-        sys.stdout.write(json.dumps(server.accounts_json(), indent=4) + "\n")
+        sys.stdout.write(
+            json.dumps(server.accounts_json(), indent=4, allow_nan=False) + "\n"
+        )
         return 0
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import _catalog, _jobapi, _reports, _submit
 from ._call import Call
-from ._reply import ApiError, Params, Reply, error_reply, json_reply
+from ._reply import ApiError, Params, Reply, error_reply, json_reply, loads
 from ._world import World
 
 VERSION = "jarvice-tools-sandbox 0.1.0"
@@ -76,9 +75,10 @@ ENDPOINTS: dict[str, Endpoint] = {
 def parse_json(raw: bytes) -> Any:
     """The body as JSON, or ApiError(400) saying why it is not."""
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"{_submit.MALFORMED}: the body is not valid JSON") from exc
+        return loads(raw)
+    except ValueError as exc:  # also UnicodeDecodeError and JSONDecodeError
+        message = f"{_submit.MALFORMED}: the body is not valid JSON ({exc})"
+        raise ApiError(400, message) from exc
 
 
 def answer(

@@ -6,13 +6,12 @@ these paths do not exist (404).
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ._faults import Fault
-from ._reply import JSON, dumps
+from ._reply import JSON, dumps, loads
 
 if TYPE_CHECKING:
     from ._server import SandboxServer
@@ -27,9 +26,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise web.HTTPBadRequest(reason="body must be JSON") from exc
+        value = loads(raw)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(reason=f"body must be JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise web.HTTPBadRequest(reason="body must be a JSON object")
     return value
@@ -43,7 +42,7 @@ def add_control_routes(app: web.Application, server: SandboxServer) -> None:
             return _reply({"error": "give seconds as a number"}, 400)
         try:
             server.advance(float(seconds))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # float(10**400) overflows
             return _reply({"error": str(exc)}, 400)
         return _reply({"now": server.now()})
 

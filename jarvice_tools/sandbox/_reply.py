@@ -4,6 +4,7 @@ bare content types, errors as ``{"error": message}``."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,27 @@ class Reply:
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, indent=4).encode()
+    """JSON as JARVICE writes it; NaN and infinities raise, never go out."""
+    return json.dumps(value, indent=4, allow_nan=False).encode()
+
+
+def _not_finite(text: str) -> Any:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number")
+    return number
+
+
+def loads(raw: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes: only finite numbers (no NaN, Infinity
+    or 1e999). Raises ValueError saying what is wrong."""
+    return json.loads(
+        raw.decode("utf-8"), parse_constant=_not_finite, parse_float=_finite_float
+    )
 
 
 def json_reply(value: Any, status: int = 200) -> Reply:

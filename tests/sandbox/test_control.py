@@ -294,6 +294,33 @@ def test_http_clock_advance(sandbox: SandboxServer) -> None:
     assert control(sandbox, "GET", "clock").json()["mode"] == "manual"
 
 
+@pytest.mark.parametrize(
+    "seconds", ["1e999", "NaN", "Infinity", "1e300", str(10**400), "-1"]
+)
+def test_the_clock_refuses_a_step_it_cannot_take(
+    sandbox: SandboxServer, seconds: str
+) -> None:
+    before = sandbox.now()
+
+    response = http.post(
+        f"{sandbox.url}/_sandbox/clock/advance",
+        content=f'{{"seconds": {seconds}}}',
+    )
+
+    assert response.status_code == 400
+    assert sandbox.now() == before
+    assert get(sandbox, "jobs").status_code == 200
+    assert post_json(sandbox, "batch", batch_body(sandbox)).status_code == 200
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), 1e300, -1.0])
+def test_advance_refuses_a_step_it_cannot_take(
+    sandbox: SandboxServer, seconds: float
+) -> None:
+    with pytest.raises(ValueError, match=r"seconds|year 9999"):
+        sandbox.advance(seconds)
+
+
 def test_http_job_status(sandbox: SandboxServer) -> None:
     number = submit_batch(sandbox)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import batch_body, creds, error_of, get, http, post_json
+from .helpers import batch_body, creds, error_of, get, http, job_numbers, post_json
 
 ALL_QUERY_ENDPOINTS = [
     "jobs",
@@ -221,3 +223,68 @@ def test_other_methods_are_refused(sandbox: SandboxServer) -> None:
     response = http.delete(f"{sandbox.url}/jarvice/jobs")
 
     assert response.status_code == 405
+
+
+def _raw_post(server: SandboxServer, endpoint: str, text: str) -> httpx.Response:
+    return http.post(f"{server.url}/jarvice/{endpoint}", content=text.encode())
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+@pytest.mark.parametrize(
+    ("endpoint", "field"),
+    [
+        ("submit", '"threads": {}'),
+        ("submit", '"ratio": {}'),
+        ("batch", '"job_label": {}'),
+        ("validate", '"step": {}'),
+    ],
+)
+def test_a_body_with_a_number_json_does_not_allow_is_a_400(
+    sandbox: SandboxServer, endpoint: str, field: str, number: str
+) -> None:
+    body = json.dumps(_body_with_a_marker(sandbox, endpoint))
+    before = job_numbers(sandbox)
+
+    response = _raw_post(
+        sandbox, endpoint, body.replace('"MARK": 0', field.format(number))
+    )
+
+    assert response.status_code == 400
+    assert "not valid JSON" in error_of(response)
+    assert job_numbers(sandbox) == before
+    listing = get(sandbox, "jobs")
+    assert json.loads(listing.text, parse_constant=_refuse) == listing.json()
+
+
+def _refuse(text: str) -> None:
+    raise AssertionError(f"the sandbox wrote {text}")
+
+
+def _body_with_a_marker(server: SandboxServer, endpoint: str) -> dict[str, Any]:
+    """A valid body with a key "MARK": 0 where the tested field goes."""
+    if endpoint == "batch":
+        return {**batch_body(server), "MARK": 0}
+    if endpoint == "validate":
+        range_parameter = {"name": "R", "description": "r", "type": "RANGE", "MARK": 0}
+        command = {"path": "/x", "name": "X", "description": "x", "parameters": {}}
+        command["parameters"] = {"r": {**range_parameter, "min": 0, "max": 8}}
+        return {**VALID_APPDEF, "commands": {"x": command}}
+    parameters = {"count": 8, "MARK": 0}
+    return {
+        "app": "jarvice-params",
+        "application": {"command": "run", "parameters": parameters},
+        "machine": {"type": "n1", "nodes": 1},
+        "user": creds(server),
+    }
+
+
+VALID_APPDEF: dict[str, Any] = {
+    "name": "Demo",
+    "description": "A demo application.",
+    "author": "Someone",
+    "licensed": False,
+    "classifications": ["Uncategorized"],
+    "image": {"type": "image/png", "data": "iVBORw0KGgo="},
+    "machines": ["n*"],
+    "vault-types": ["FILE"],
+}
