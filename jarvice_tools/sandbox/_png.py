@@ -7,6 +7,7 @@ geometry is proportional to the image, so any size looks the same.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 
@@ -99,15 +100,23 @@ def fit_size(
 
     Without ``emphatic`` the aspect ratio is kept: the image is scaled to fit
     within the given width and/or height. With it, the given sides are used
-    as they are and a missing side keeps its native length.
+    as they are and a missing side keeps its native length. Either way each
+    side is 1 to :data:`MAX_SIDE` pixels (keeping the aspect ratio if it
+    has to shrink).
     """
-    nw, nh = native
+    nw, nh = (_side(side) for side in native)
     if emphatic:
-        return width or nw, height or nh
+        return _side(width or nw), _side(height or nh)
     if width is None and height is None:
         return nw, nh
     scale = min(
-        width / nw if width is not None else float("inf"),
-        height / nh if height is not None else float("inf"),
+        width / nw if width is not None else math.inf,
+        height / nh if height is not None else math.inf,
+        MAX_SIDE / nw,
+        MAX_SIDE / nh,
     )
-    return max(1, round(nw * scale)), max(1, round(nh * scale))
+    return _side(round(nw * scale)), _side(round(nh * scale))
+
+
+def _side(pixels: int) -> int:
+    return min(max(1, pixels), MAX_SIDE)

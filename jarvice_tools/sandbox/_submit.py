@@ -11,6 +11,7 @@ from ._appdef import WALLTIME, AppDefError, check_parameters, machine_allowed
 from ._appdef import validate_appdef as check_appdef
 from ._call import Call
 from ._jobs import Job
+from ._png import MAX_SIDE
 from ._reply import ApiError, Reply, json_reply
 from ._script import plan_script
 from ._seed import Account, AppSeed
@@ -18,7 +19,7 @@ from ._seed import Account, AppSeed
 JsonDict = dict[str, Any]
 MALFORMED = "Missing or Malformed API Syntax"
 PRIORITIES = ("normal", "high", "highest")
-GEOMETRY = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+GEOMETRY = re.compile(r"([0-9]{1,4})x([0-9]{1,4})")
 
 
 def redact(body: JsonDict) -> JsonDict:
@@ -167,6 +168,21 @@ def batch(call: Call) -> Reply:
     return _record(call, account, job)
 
 
+def _geometry(value: Any) -> tuple[int, int] | None:
+    """A desktop size ``<width>x<height>``, each side 1 to MAX_SIDE pixels."""
+    if value is None:
+        return None
+    match = GEOMETRY.fullmatch(value) if isinstance(value, str) else None
+    size = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not all(1 <= side <= MAX_SIDE for side in size):
+        raise ApiError(
+            400,
+            f"{MALFORMED}: application.geometry must be <width>x<height> like "
+            f"1904x841, each side 1 to {MAX_SIDE} pixels",
+        )
+    return size
+
+
 def _command(app: AppSeed, application: JsonDict) -> tuple[str, JsonDict]:
     commands: JsonDict = app.appdef["commands"]
     name = application.get("command")
@@ -195,12 +211,9 @@ def submit(call: Call) -> Reply:
         raise ApiError(400, f"Invalid application parameters: {exc}") from exc
     machine, nodes = _machine(body, command.get("machines") or app.appdef["machines"])
     extra = _common(call, account, body, machine)
-    geometry = application.get("geometry")
+    geometry = _geometry(application.get("geometry"))
     if geometry is not None:
-        match = GEOMETRY.match(str(geometry))
-        if match is None:
-            raise ApiError(400, f"{MALFORMED}: geometry must look like 1904x841")
-        extra["geometry"] = (int(match[1]), int(match[2]))
+        extra["geometry"] = geometry
     behaviour = app.behaviour.get(name, "fixed")
     job = call.world.create_job(
         account,

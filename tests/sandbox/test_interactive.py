@@ -8,7 +8,15 @@ import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import creds, error_of, get, post_json, submit_app, submit_batch
+from .helpers import (
+    creds,
+    error_of,
+    get,
+    job_numbers,
+    post_json,
+    submit_app,
+    submit_batch,
+)
 
 
 def start_desktop(server: SandboxServer, geometry: str | None = None) -> int:
@@ -133,6 +141,47 @@ def test_screenshot_uses_the_submitted_geometry(sandbox: SandboxServer) -> None:
     response = get(sandbox, "screenshot", number=number)
 
     assert png_size(response.content) == (1904, 841)
+
+
+@pytest.mark.parametrize(
+    "geometry", ["00x00", "0x100", "100x0", "4097x100", "9999x9999", "12", 1904, []]
+)
+def test_a_geometry_side_must_be_1_to_4096_pixels(
+    sandbox: SandboxServer, geometry: object
+) -> None:
+    before = job_numbers(sandbox)
+    body = {
+        "app": "jarvice-desktop",
+        "application": {"command": "Desktop", "geometry": geometry},
+        "machine": {"type": "n1"},
+        "user": creds(sandbox),
+    }
+
+    response = post_json(sandbox, "submit", body)
+
+    assert response.status_code == 400
+    assert "application.geometry" in error_of(response)
+    assert job_numbers(sandbox) == before
+
+
+@pytest.mark.parametrize(
+    ("geometry", "params", "size"),
+    [
+        ("1x1", {"width": "100"}, (100, 100)),
+        ("100x1000", {"width": "1000"}, (410, 4096)),
+        ("10x4096", {"width": "4096"}, (10, 4096)),
+        ("4096x1", {"height": "2"}, (4096, 1)),
+    ],
+)
+def test_a_screenshot_side_is_never_beyond_4096_pixels(
+    sandbox: SandboxServer, geometry: str, params: dict[str, str], size: tuple[int, int]
+) -> None:
+    number = start_desktop(sandbox, geometry=geometry)
+
+    response = get(sandbox, "screenshot", number=number, **params)
+
+    assert response.status_code == 200
+    assert png_size(response.content) == size
 
 
 def test_screenshot_of_a_non_graphical_job_is_invalid(sandbox: SandboxServer) -> None:
