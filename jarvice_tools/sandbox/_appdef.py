@@ -227,7 +227,8 @@ def _check_parameter(
                 raise AppDefError(f"{where}.{cond}: needs appdefversion 2")
             names = parameter[cond]
             if not isinstance(names, list) or any(
-                _kind(siblings.get(name)) != "BOOL" for name in names
+                not isinstance(name, str) or _kind(siblings.get(name)) != "BOOL"
+                for name in names
             ):
                 raise AppDefError(f"{where}.{cond}: must list BOOL parameters")
     _PER_TYPE[kind](where, parameter)
@@ -334,17 +335,14 @@ def _as_int(value: Any) -> int | None:
 
 
 def _as_float(value: Any) -> float | None:
-    if isinstance(value, bool):
+    """A finite float from a JSON number or a numeric string, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):  # float(10**400) overflows
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_parameters(cmd_id: str, command: JsonDict, given: Any) -> JsonDict:

@@ -13,6 +13,9 @@ JSON = "application/json"
 TEXT = "text/plain"
 PNG = "image/png"
 CSV = "text/csv"
+# Far more than any JARVICE body or AppDef needs, and little enough that
+# copying and writing a body never comes near Python's recursion limit.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,31 @@ def _finite_float(text: str) -> float:
 
 def loads(raw: bytes) -> Any:
     """Strict JSON from UTF-8 bytes: only finite numbers (no NaN, Infinity
-    or 1e999). Raises ValueError saying what is wrong."""
-    return json.loads(
-        raw.decode("utf-8"), parse_constant=_not_finite, parse_float=_finite_float
-    )
+    or 1e999), nested at most :data:`MAX_DEPTH` levels. Raises ValueError
+    saying what is wrong."""
+    too_deep = f"it is nested more than {MAX_DEPTH} levels deep"
+    try:
+        value = json.loads(
+            raw.decode("utf-8"), parse_constant=_not_finite, parse_float=_finite_float
+        )
+    except RecursionError as exc:
+        raise ValueError(too_deep) from exc
+    if _depth_over(value, MAX_DEPTH):
+        raise ValueError(too_deep)
+    return value
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether objects and lists nest deeper than ``limit`` (no recursion)."""
+    level = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            if isinstance(item, (dict, list))
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return any(isinstance(item, (dict, list)) for item in level)
 
 
 def json_reply(value: Any, status: int = 200) -> Reply:

@@ -94,6 +94,8 @@ def _common(call: Call, account: Account, body: JsonDict, machine: str) -> JsonD
                 401, "Not Authorized: job_priority is for payers and team admins"
             )
     queue = body.get("queue")
+    if queue is not None and not isinstance(queue, str):
+        raise ApiError(400, f"{MALFORMED}: queue must be a string")
     if queue is not None and queue not in _seed.QUEUES:
         raise ApiError(400, f"Queue '{queue}' not found")
     for key in ("job_label", "job_project"):
