@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._faults import Fault
+from ._faults import Fault, fault_body
 from ._reply import JSON, dumps, loads
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def add_control_routes(app: web.Application, server: SandboxServer) -> None:
     async def add_fault(request: web.Request) -> web.Response:
         body = await _body(request)
         try:
-            fault = Fault(**body)
+            fault = Fault(**{**body, "body": fault_body(body.get("body"))})
         except (TypeError, ValueError) as exc:
             return _reply({"error": f"bad fault: {exc}"}, 400)
         server._control.add_fault(fault)

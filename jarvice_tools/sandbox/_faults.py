@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._api import ENDPOINTS
+from ._reply import dumps
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Fault:
     after: bool = False
 
     def __post_init__(self) -> None:
+        self._check_types()
         kinds = sum((self.status is not None, self.malformed, self.drop))
         if kinds > 1:
             raise ValueError("a fault is one of: status, malformed or drop")
@@ -64,6 +69,25 @@ class Fault:
             raise ValueError("delay must be >= 0 and times >= 1")
         if not kinds and not self.delay:
             raise ValueError("a fault needs a status, malformed, drop or a delay")
+
+    def _check_types(self) -> None:
+        """ValueError unless each field has the type it is documented with."""
+        if self.endpoint != "*" and self.endpoint not in ENDPOINTS:
+            raise ValueError(
+                f"unknown endpoint {self.endpoint!r}: use an endpoint name "
+                f"({', '.join(ENDPOINTS)}) or '*'"
+            )
+        if self.status is not None and not _is_int(self.status):
+            raise ValueError("status must be an integer HTTP status code")
+        if not _is_number(self.delay) or not math.isfinite(self.delay):
+            raise ValueError("delay must be a finite number of seconds")
+        if self.body is not None and not isinstance(self.body, str):
+            raise ValueError("body must be a string (or, over HTTP, a JSON value)")
+        for name in ("malformed", "drop", "after"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false")
+        if not _is_int(self.times):
+            raise ValueError("times must be a positive integer")
 
     @property
     def replaces_reply(self) -> bool:
@@ -80,6 +104,23 @@ class Fault:
             "times": self.times,
             "after": self.after,
         }
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def fault_body(value: object) -> str | None:
+    """A fault's reply body: text as given, a JSON object or list as JSON."""
+    if isinstance(value, (dict, list)):
+        return dumps(value).decode()
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError("body must be a string, a JSON object or a JSON list")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from ._clock import Clock, ClockMode
-from ._faults import ControlState, Fault, ReceivedRequest
+from ._faults import ControlState, Fault, ReceivedRequest, fault_body
 from ._http import build_app
 from ._seed import ACCOUNTS, Account
 from ._world import JobView, World
@@ -207,14 +207,20 @@ class SandboxServer:
         *,
         status: int | None = None,
         delay: float = 0.0,
-        body: str | None = None,
+        body: str | dict[str, Any] | list[Any] | None = None,
         malformed: bool = False,
         drop: bool = False,
         times: int = 1,
         after: bool = False,
     ) -> None:
-        """Make the next ``times`` calls to ``endpoint`` (or ``"*"``) fail."""
-        fault = Fault(endpoint, status, delay, body, malformed, drop, times, after)
+        """Make the next ``times`` calls to ``endpoint`` (or ``"*"``) fail.
+
+        ``body`` is sent as given, or written as JSON if it is an object or
+        a list. ValueError if a value is not of its documented type (an
+        unknown endpoint, ``times`` not a positive integer, ...).
+        """
+        text = fault_body(body)
+        fault = Fault(endpoint, status, delay, text, malformed, drop, times, after)
         self._control.add_fault(fault)
 
     def clear_faults(self) -> None:

@@ -137,14 +137,58 @@ def test_clear_faults(sandbox: SandboxServer) -> None:
         {"body": "x"},
         {"status": 700},
         {"status": 503, "times": 0},
+        {"status": 503, "times": 1.5},
+        {"status": 503, "times": True},
+        {"status": True},
+        {"status": 503, "body": 5},
         {"delay": -1.0},
+        {"delay": float("nan")},
+        {"delay": "1"},
+        {"drop": "yes"},
     ],
 )
 def test_nonsense_faults_are_refused(
     sandbox: SandboxServer, kwargs: dict[str, object]
 ) -> None:
-    with pytest.raises(ValueError, match=r"fault|status|delay"):
+    with pytest.raises(ValueError, match=r"fault|status|delay|times|body|drop"):
         sandbox.inject_fault("jobs", **kwargs)  # type: ignore[arg-type]
+
+    assert control(sandbox, "GET", "faults").json() == {"faults": []}
+
+
+@pytest.mark.parametrize("endpoint", ["stauts", "", "/jarvice/jobs", "events"])
+def test_a_fault_for_an_unknown_endpoint_is_refused(
+    sandbox: SandboxServer, endpoint: str
+) -> None:
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        sandbox.inject_fault(endpoint, status=503)
+
+    refused = control(sandbox, "POST", "faults", endpoint=endpoint, status=503)
+    assert refused.status_code == 400
+    assert "unknown endpoint" in error_of(refused)
+
+
+def test_a_fault_body_may_be_a_json_object(sandbox: SandboxServer) -> None:
+    sandbox.inject_fault("jobs", status=429, body={"error": "Slow down"})
+    added = control(
+        sandbox, "POST", "faults", endpoint="status", status=503, body=["busy"]
+    )
+
+    assert added.status_code == 200
+    assert error_of(get(sandbox, "jobs")) == "Slow down"
+    assert get(sandbox, "status", number=123001).json() == ["busy"]
+
+
+@pytest.mark.parametrize("times", [1.5, "2", -1, True])
+def test_http_fault_times_must_be_a_positive_integer(
+    sandbox: SandboxServer, times: object
+) -> None:
+    refused = control(
+        sandbox, "POST", "faults", endpoint="jobs", status=503, times=times
+    )
+
+    assert refused.status_code == 400
+    assert get(sandbox, "jobs").status_code == 200
 
 
 def test_latency_delays_every_reply() -> None:
