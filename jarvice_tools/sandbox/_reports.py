@@ -110,13 +110,10 @@ def _report_users(call: Call) -> list[str]:
     wanted = call.params.listed("reportuser")
     if not wanted:
         return allowed
-    chosen: list[str] = []
-    for name in wanted:
-        account = world.accounts.get(name)
-        if account is not None and world.team_of(account).payer == name:
-            chosen += world.team_members(account.team)
-        else:
-            chosen.append(name)
+    chosen = set(wanted)
+    for team in _seed.TEAMS.values():  # a payer need not be a login
+        if team.payer in chosen:
+            chosen.update(world.team_members(team.name))
     return [name for name in allowed if name in chosen]
 
 

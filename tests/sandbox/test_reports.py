@@ -75,6 +75,14 @@ def test_billing_for_a_payer_covers_the_team(sandbox: SandboxServer) -> None:
     assert [r["user"] for r in table] == ["alice", "bob", "carol", "@"]
 
 
+def test_billing_for_a_payer_that_is_not_a_login_covers_the_team(
+    sandbox: SandboxServer,
+) -> None:
+    table = rows(get(sandbox, "billing", "admin", reportuser="globex-billing").text)
+
+    assert [r["user"] for r in table] == ["dave", "@"]
+
+
 def test_a_team_admin_gets_billing_for_the_team_only(sandbox: SandboxServer) -> None:
     table = rows(get(sandbox, "billing", "carol", reportuser="dave,alice").text)
 
