@@ -211,10 +211,9 @@ def screenshot(call: Call) -> Reply:
         raise ApiError(
             400, f"Invalid parameter(s): width and height are at most {MAX_SIDE}"
         )
-    emphatic = params.raw("emphatic") is not None and params.raw("emphatic") not in (
-        "false",
-        "0",
-    )
+    # "if specified": present, even bare or empty, unless it says false
+    said = (params.raw("emphatic") or "").lower()
+    emphatic = params.given("emphatic") and said not in ("false", "0")
     job = ready_job(call, "Screenshot")
     if not job.graphical:
         raise ApiError(501, "Invalid image")

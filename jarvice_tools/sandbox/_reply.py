@@ -105,6 +105,10 @@ class Params:
         value = self._values.get(name)
         return value if value not in (None, "") else None
 
+    def given(self, name: str) -> bool:
+        """Whether the parameter is present at all, even with no value."""
+        return name in self._values
+
     def required(self, name: str) -> str:
         value = self.raw(name)
         if value is None:

@@ -12,6 +12,7 @@ from .helpers import (
     creds,
     error_of,
     get,
+    http,
     job_numbers,
     post_json,
     submit_app,
@@ -133,6 +134,32 @@ def test_screenshot_is_a_png_of_the_requested_size(
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert png_size(response.content) == size
+
+
+@pytest.mark.parametrize("query", ["emphatic", "emphatic=", "emphatic=yes"])
+def test_a_bare_emphatic_is_specified(sandbox: SandboxServer, query: str) -> None:
+    number = start_desktop(sandbox)
+    params = f"{creds_query(sandbox)}&number={number}&width=300&{query}"
+
+    response = http.get(f"{sandbox.url}/jarvice/screenshot?{params}")
+
+    assert png_size(response.content) == (300, 800)
+
+
+@pytest.mark.parametrize("query", ["emphatic=false", "emphatic=0", ""])
+def test_emphatic_false_keeps_the_aspect_ratio(
+    sandbox: SandboxServer, query: str
+) -> None:
+    number = start_desktop(sandbox)
+    params = f"{creds_query(sandbox)}&number={number}&width=320&{query}"
+
+    response = http.get(f"{sandbox.url}/jarvice/screenshot?{params}")
+
+    assert png_size(response.content) == (320, 200)
+
+
+def creds_query(server: SandboxServer) -> str:
+    return "&".join(f"{k}={v}" for k, v in creds(server).items())
 
 
 def test_screenshot_uses_the_submitted_geometry(sandbox: SandboxServer) -> None:
