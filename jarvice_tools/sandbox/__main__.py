@@ -6,12 +6,37 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import signal
 import sys
 
-from ._server import SandboxServer
+from ._server import MAX_PORT, SandboxServer
 
 logger = logging.getLogger("jarvice_tools.sandbox")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port: give 0 to {MAX_PORT} (0: any free port)"
+        )
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a delay: give 0 or more seconds, like 0.05"
+        )
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,14 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
-        "--port", type=int, default=8642, help="port (0: any free port)"
+        "--port", type=_port, default=8642, help="port (0: any free port)"
     )
     parser.add_argument(
         "--control", action="store_true", help="enable the /_sandbox/ test-control API"
     )
     parser.add_argument(
         "--latency",
-        type=float,
+        type=_seconds,
         default=0.0,
         metavar="SECONDS",
         help="delay every API reply by this many seconds",
@@ -59,8 +84,6 @@ async def _serve(server: SandboxServer) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.latency < 0:
-        parser.error("--latency must be 0 or more seconds")
     server = SandboxServer(
         host=args.host,
         port=args.port,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import socket
 import ssl
 import threading
@@ -19,6 +20,7 @@ from ._seed import ACCOUNTS, Account
 from ._world import JobView, World
 
 START_TIMEOUT = 10.0
+MAX_PORT = 65535
 
 
 class SandboxServer:
@@ -44,8 +46,10 @@ class SandboxServer:
         *,
         epoch: float | None = None,
     ) -> None:
-        if latency < 0:
-            raise ValueError("latency must be >= 0")
+        if not math.isfinite(latency) or latency < 0:
+            raise ValueError("latency must be a finite number of seconds >= 0")
+        if not 0 <= port <= MAX_PORT:
+            raise ValueError(f"port must be 0 to {MAX_PORT} (0: any free port)")
         self.host = host
         self.port = port
         self.control = control

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from jarvice_tools.sandbox import Account, SandboxServer
+from jarvice_tools.sandbox.__main__ import main
 
 SEEDED = {
     "alice": ("user", "acme"),
@@ -120,6 +121,10 @@ def test_bad_settings_are_refused() -> None:
         SandboxServer(clock="fast")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="latency"):
         SandboxServer(latency=-1)
+    with pytest.raises(ValueError, match="latency"):
+        SandboxServer(latency=float("nan"))
+    with pytest.raises(ValueError, match="port"):
+        SandboxServer(port=70000)
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
@@ -226,8 +231,23 @@ def test_cli_reports_a_busy_port() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_cli_refuses_a_negative_latency() -> None:
-    done = subprocess.run(_cli("--latency", "-1"), capture_output=True, text=True)
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--latency", "-1"),
+        ("--latency", "nan"),
+        ("--latency", "inf"),
+        ("--latency", "soon"),
+        ("--port", "70000"),
+        ("--port", "-1"),
+        ("--port", "http"),
+    ],
+)
+def test_cli_refuses_a_bad_port_or_latency(
+    capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([option, value])
 
-    assert done.returncode == 2
-    assert "--latency" in done.stderr
+    assert exited.value.code == 2
+    assert f"argument {option}: '{value}' is not a" in capsys.readouterr().err
