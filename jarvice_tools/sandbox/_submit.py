@@ -18,6 +18,7 @@ from ._seed import Account, AppSeed
 
 JsonDict = dict[str, Any]
 MALFORMED = "Missing or Malformed API Syntax"
+NOT_AUTHORIZED = "Not Authorized"
 PRIORITIES = ("normal", "high", "highest")
 GEOMETRY = re.compile(r"([0-9]{1,4})x([0-9]{1,4})")
 
@@ -42,7 +43,8 @@ def body_user(call: Call) -> Account:
     username, apikey = user.get("username"), user.get("apikey")
     if not isinstance(username, str) or not isinstance(apikey, str):
         raise ApiError(400, "User required: add user{username, apikey} to the body")
-    return call.world.authenticate(username, apikey)
+    # The OpenAPI's 401 for submit and batch reads "Not Authorized".
+    return call.world.authenticate(username, apikey, NOT_AUTHORIZED)
 
 
 def _section(body: JsonDict, key: str) -> JsonDict:
@@ -91,7 +93,7 @@ def _common(call: Call, account: Account, body: JsonDict, machine: str) -> JsonD
             raise ApiError(400, "Invalid job_priority: use normal, high or highest")
         if priority != "normal" and not call.world.is_team_manager(account):
             raise ApiError(
-                401, "Not Authorized: job_priority is for payers and team admins"
+                401, f"{NOT_AUTHORIZED}: job_priority is for payers and team admins"
             )
     queue = body.get("queue")
     if queue is not None and not isinstance(queue, str):

@@ -166,13 +166,16 @@ class World:
 
     # -- lookups -------------------------------------------------------------
 
-    def authenticate(self, username: str | None, apikey: str | None) -> Account:
+    def authenticate(
+        self, username: str | None, apikey: str | None, refusal: str = "Unauthorized"
+    ) -> Account:
+        """The account with these credentials; 401 ``refusal`` otherwise."""
         missing = [n for n, v in (("username", username), ("apikey", apikey)) if not v]
         if missing:
             raise ApiError(400, f"Required parameter(s) missing: {', '.join(missing)}")
         account = self.accounts.get(username or "")
         if account is None or account.apikey != apikey:
-            raise ApiError(401, "Unauthorized")
+            raise ApiError(401, refusal)
         return account
 
     def add_account(self, username: str, *, team: str) -> Account:

@@ -188,22 +188,35 @@ def test_a_body_that_is_not_json_is_a_400(
 
 
 @pytest.mark.parametrize(
-    ("user", "status"),
+    ("user", "status", "message"),
     [
-        (None, 400),
-        ({"username": "alice"}, 400),
-        ({"username": "alice", "apikey": "f" * 40}, 401),
+        (None, 400, "User required: add user{username, apikey} to the body"),
+        (
+            {"username": "alice"},
+            400,
+            "User required: add user{username, apikey} to the body",
+        ),
+        ({"username": "alice", "apikey": "f" * 40}, 401, "Not Authorized"),
+        ({"username": "nobody", "apikey": "f" * 40}, 401, "Not Authorized"),
     ],
 )
+@pytest.mark.parametrize("endpoint", ["batch", "submit"])
 def test_submit_credentials_come_from_the_body(
-    sandbox: SandboxServer, user: dict[str, str] | None, status: int
+    sandbox: SandboxServer,
+    endpoint: str,
+    user: dict[str, str] | None,
+    status: int,
+    message: str,
 ) -> None:
     body = batch_body(sandbox)
     del body["user"]
     if user is not None:
         body["user"] = user
 
-    assert post_json(sandbox, "batch", body).status_code == status
+    response = post_json(sandbox, endpoint, body)
+
+    assert response.status_code == status
+    assert error_of(response) == message
 
 
 def test_unknown_endpoint_is_a_json_404(sandbox: SandboxServer) -> None:
