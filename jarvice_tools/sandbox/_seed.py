@@ -145,7 +145,8 @@ MACHINES: dict[str, JsonDict] = {
 }  # fmt: skip
 
 QUEUES: dict[str, JsonDict] = {
-    "default": {"name": "default", "app": "jarvice-ubuntu", "machine": "n0", "size": 4},
+    # size is the node limit per job, within the machine's mc_scale_min..max
+    "default": {"name": "default", "app": "jarvice-ubuntu", "machine": "n0", "size": 1},
     "gpu": {"name": "gpu", "app": "jarvice-ubuntu", "machine": "ng4", "size": 8},
     "interactive": {
         "name": "interactive",

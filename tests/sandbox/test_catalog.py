@@ -111,6 +111,15 @@ def test_queues_are_a_list_or_with_info_a_dict(sandbox: SandboxServer) -> None:
     assert error_of(missing) == "Queue not found"
 
 
+def test_a_queue_size_fits_its_machine(sandbox: SandboxServer) -> None:
+    queues = get(sandbox, "queues", info="true").json()
+    machines = get(sandbox, "machines").json()
+
+    for queue in queues.values():
+        machine = machines[queue["machine"]]
+        assert machine["mc_scale_min"] <= queue["size"] <= machine["mc_scale_max"]
+
+
 def test_vault_lists_a_directory(sandbox: SandboxServer) -> None:
     listing = get(sandbox, "vault", vault="alice-home", path="/").json()
 
