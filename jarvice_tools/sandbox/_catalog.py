@@ -71,6 +71,7 @@ def machines(call: Call) -> Reply:
 
 
 def queues(call: Call) -> Reply:
+    require_admin(call)  # under Administration: "restricted to JXE/System admins"
     wanted = call.params.raw("name")
     chosen = [q for q in _seed.QUEUES if wanted is None or q == wanted]
     if wanted is not None and not chosen:

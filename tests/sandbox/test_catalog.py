@@ -95,8 +95,8 @@ def test_machines_by_name_and_by_vault(sandbox: SandboxServer) -> None:
 
 
 def test_queues_are_a_list_or_with_info_a_dict(sandbox: SandboxServer) -> None:
-    names = get(sandbox, "queues").json()
-    info = get(sandbox, "queues", info="true").json()
+    names = get(sandbox, "queues", "admin").json()
+    info = get(sandbox, "queues", "admin", info="true").json()
 
     assert names == ["default", "gpu", "interactive"]
     assert info["gpu"] == {
@@ -105,15 +105,15 @@ def test_queues_are_a_list_or_with_info_a_dict(sandbox: SandboxServer) -> None:
         "machine": "ng4",
         "size": 8,
     }
-    assert get(sandbox, "queues", name="gpu").json() == ["gpu"]
-    missing = get(sandbox, "queues", name="nope")
+    assert get(sandbox, "queues", "admin", name="gpu").json() == ["gpu"]
+    missing = get(sandbox, "queues", "admin", name="nope")
     assert missing.status_code == 404
     assert error_of(missing) == "Queue not found"
 
 
 def test_a_queue_size_fits_its_machine(sandbox: SandboxServer) -> None:
-    queues = get(sandbox, "queues", info="true").json()
-    machines = get(sandbox, "machines").json()
+    queues = get(sandbox, "queues", "admin", info="true").json()
+    machines = get(sandbox, "machines", "admin").json()
 
     for queue in queues.values():
         machine = machines[queue["machine"]]
@@ -216,6 +216,8 @@ def test_projects_for_the_system_admin(sandbox: SandboxServer) -> None:
         ("billing", "dave"),
         ("teamusers", "alice"),
         ("teamusers", "dave"),
+        ("queues", "alice"),
+        ("queues", "carol"),
     ],
 )
 def test_non_admins_get_401_on_admin_endpoints(

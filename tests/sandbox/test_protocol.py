@@ -43,8 +43,9 @@ ALL_QUERY_ENDPOINTS = [
 def test_json_is_indented_by_four_spaces_without_trailing_newline(
     sandbox: SandboxServer,
 ) -> None:
-    response = get(sandbox, "queues")
+    response = get(sandbox, "queues", "admin")
 
+    assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.text == json.dumps(response.json(), indent=4)
     assert not response.text.endswith("\n")
