@@ -53,8 +53,8 @@ def add_control_routes(app: web.Application, server: SandboxServer) -> None:
         body = await _body(request)
         try:
             number = int(request.match_info["number"])
-            substatus = body.get("substatus")
-            server.set_status(number, str(body.get("status")), substatus)
+            substatus, when = body.get("substatus"), body.get("when", "now")
+            server.set_status(number, str(body.get("status")), substatus, when=when)
         except KeyError:
             return _reply({"error": "no such job"}, 404)
         except (ValueError, TypeError) as exc:

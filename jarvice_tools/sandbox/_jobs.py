@@ -81,6 +81,7 @@ class Job:
     stop_at: float | None = None
     extra: list[tuple[float, str]] = field(default_factory=list)
     final_output: list[str] | None = None
+    end_status: str | None = None
 
     @property
     def interactive(self) -> bool:
@@ -112,13 +113,10 @@ class Job:
     def _finish_if_due(self, now: float) -> None:
         candidates: list[tuple[float, str, int]] = []
         if self.stop_at is not None:
-            candidates.append((self.stop_at, COMPLETED, 0))
+            candidates.append((self.stop_at, *self._ending(COMPLETED, 0)))
+        natural = FAILED if self.plan.exitcode else COMPLETED
         limits = [
-            (
-                self.plan.duration,
-                FAILED if self.plan.exitcode else COMPLETED,
-                self.plan.exitcode,
-            ),
+            (self.plan.duration, *self._ending(natural, self.plan.exitcode)),
             (self.walltime_limit, TERMINATED, EXITCODES[TERMINATED]),
         ]
         if self.suspended_since is None:
@@ -130,6 +128,15 @@ class Job:
         if due:
             at, status, code = min(due)
             self.finish(max(at, self.start_time), status, code)
+
+    def _ending(self, status: str, exitcode: int) -> tuple[str, int]:
+        """How the run's own end (or a shutdown) finishes the job: as it
+        would, or with the status forced by ``end_status``."""
+        if self.end_status is None or self.end_status == status:
+            return status, exitcode
+        if self.end_status == FAILED:
+            return FAILED, exitcode or EXITCODES[FAILED]
+        return self.end_status, EXITCODES[self.end_status]
 
     def finish(self, at: float, status: str, exitcode: int | None = None) -> None:
         """Move to a final status at time ``at`` and freeze the output."""

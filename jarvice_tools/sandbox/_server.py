@@ -9,7 +9,7 @@ import socket
 import ssl
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -195,15 +195,22 @@ class SandboxServer:
             self._clock.advance(seconds)
 
     def set_status(
-        self, number: int, status: str, substatus: int | None = None
+        self,
+        number: int,
+        status: str,
+        substatus: int | None = None,
+        *,
+        when: Literal["now", "end"] = "now",
     ) -> None:
-        """Force a job's status now (KeyError: no such job)."""
+        """Force a job's status now, or with ``when="end"`` the final status
+        it ends with when its run ends or it is shut down (KeyError: no such
+        job; ValueError: not a status that can be forced then)."""
         if substatus is not None and (
             isinstance(substatus, bool) or not isinstance(substatus, int)
         ):
             raise TypeError("substatus must be an integer")
         with self._world.lock:
-            self._world.force_status(number, status, substatus)
+            self._world.force_status(number, status, substatus, when)
 
     def inject_fault(
         self,

@@ -383,11 +383,25 @@ class World:
             return "00:00:00"
         return walltime(int(job.end_time) - int(job.start_time))
 
-    def force_status(self, number: int, status: str, substatus: int | None) -> Job:
+    def force_status(
+        self, number: int, status: str, substatus: int | None, when: str = "now"
+    ) -> Job:
         if status not in STATUSES:
             raise ValueError(
                 f"unknown status {status!r}; use one of: {', '.join(STATUSES)}"
             )
+        if when not in ("now", "end"):
+            raise ValueError(f"when must be 'now' or 'end', not {when!r}")
         job = self.job(number)
-        job.force(status, self.now(), substatus)
+        if when == "now":
+            job.force(status, self.now(), substatus)
+            return job
+        if status not in FINAL or substatus is not None:
+            raise ValueError(
+                "when='end' takes a final status "
+                f"({', '.join(sorted(FINAL))}) and no substatus"
+            )
+        if job.status in FINAL:
+            raise ValueError(f"job {number} has already ended ({job.status})")
+        job.end_status = status
         return job

@@ -9,7 +9,16 @@ import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import batch_body, creds, error_of, get, http, post_json, submit_batch
+from .helpers import (
+    batch_body,
+    creds,
+    error_of,
+    get,
+    http,
+    post_json,
+    submit_app,
+    submit_batch,
+)
 
 
 @pytest.mark.parametrize(
@@ -238,6 +247,74 @@ def test_a_forced_running_job_runs_on(sandbox: SandboxServer) -> None:
     assert held == "SEQUENTIALLY QUEUED"
     assert sandbox.job(number).status == "COMPLETED"
     assert sandbox.job(number).walltime == "00:00:12"
+
+
+@pytest.mark.parametrize(
+    ("script", "forced", "exitcode"),
+    [
+        ("sleep 10", "CANCELED", -9),
+        ("sleep 10", "COMPLETED WITH ERROR", 1),
+        ("exit 3", "COMPLETED WITH ERROR", 3),
+        ("exit 3", "COMPLETED", 0),
+        ("sleep 10", "TERMINATED", -15),
+    ],
+)
+def test_set_status_at_the_end_decides_how_the_job_ends(
+    sandbox: SandboxServer, script: str, forced: str, exitcode: int
+) -> None:
+    number = submit_batch(sandbox, script)
+
+    sandbox.set_status(number, forced, when="end")
+    sandbox.advance(6)
+    running = sandbox.job(number)
+    sandbox.advance(60)
+
+    assert running.status == "PROCESSING STARTING"
+    assert (sandbox.job(number).status, sandbox.job(number).exitcode) == (
+        forced,
+        exitcode,
+    )
+
+
+def test_set_status_at_the_end_applies_to_a_shutdown(sandbox: SandboxServer) -> None:
+    response = submit_app(sandbox, "jarvice-desktop", "Desktop")
+    number = response.json()["number"]
+    sandbox.advance(10)
+
+    forced = control(
+        sandbox, "POST", f"jobs/{number}/status", status="CANCELED", when="end"
+    )
+    get(sandbox, "shutdown", number=number)
+    sandbox.advance(5)
+
+    assert forced.status_code == 200
+    assert sandbox.job(number).status == "CANCELED"
+
+
+@pytest.mark.parametrize(
+    ("status", "substatus", "when"),
+    [
+        ("PROCESSING STARTING", None, "end"),
+        ("COMPLETED", 3, "end"),
+        ("COMPLETED", None, "later"),
+    ],
+)
+def test_set_status_at_the_end_needs_a_final_status(
+    sandbox: SandboxServer, status: str, substatus: int | None, when: str
+) -> None:
+    number = submit_batch(sandbox)
+
+    with pytest.raises(ValueError, match="when"):
+        sandbox.set_status(number, status, substatus, when=when)  # type: ignore[arg-type]
+
+    assert sandbox.job(number).status == "SUBMITTED"
+
+
+def test_set_status_at_the_end_of_an_ended_job_is_refused(
+    sandbox: SandboxServer,
+) -> None:
+    with pytest.raises(ValueError, match="already ended"):
+        sandbox.set_status(123001, "CANCELED", when="end")
 
 
 def test_set_status_errors(sandbox: SandboxServer) -> None:
