@@ -82,7 +82,7 @@ class Fault:
         if not _is_number(self.delay) or not math.isfinite(self.delay):
             raise ValueError("delay must be a finite number of seconds")
         if self.body is not None and not isinstance(self.body, str):
-            raise ValueError("body must be a string (or, over HTTP, a JSON value)")
+            raise ValueError("body must be a string")
         for name in ("malformed", "drop", "after"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false")

@@ -1,5 +1,6 @@
 """Replies as JARVICE sends them: 4-space JSON without a trailing newline,
-bare content types, errors as ``{"error": message}``."""
+bare content types, errors as ``{"error": message}``; and the strict JSON
+reader for request bodies."""
 
 from __future__ import annotations
 

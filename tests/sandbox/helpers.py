@@ -100,3 +100,34 @@ def job_numbers(server: SandboxServer) -> list[int]:
         for account in server.accounts
         for job in server.jobs_of(account.username)
     )
+
+
+def appdef() -> dict[str, Any]:
+    """A small valid AppDef: one command with one INT parameter."""
+    return {
+        "name": "Demo",
+        "description": "A demo application.",
+        "author": "Someone",
+        "licensed": False,
+        "classifications": ["Uncategorized"],
+        "image": {"type": "image/png", "data": "iVBORw0KGgo="},
+        "machines": ["n*"],
+        "vault-types": ["FILE", "OBJECT"],
+        "commands": {
+            "run": {
+                "path": "/bin/run",
+                "name": "Run",
+                "description": "Run it.",
+                "parameters": {
+                    "n": {
+                        "name": "N",
+                        "description": "n",
+                        "type": "INT",
+                        "value": 2,
+                        "min": 1,
+                        "max": 4,
+                    },
+                },
+            }
+        },
+    }

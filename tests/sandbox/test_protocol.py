@@ -10,7 +10,16 @@ import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import batch_body, creds, error_of, get, http, job_numbers, post_json
+from .helpers import (
+    appdef,
+    batch_body,
+    creds,
+    error_of,
+    get,
+    http,
+    job_numbers,
+    post_json,
+)
 
 ALL_QUERY_ENDPOINTS = [
     "jobs",
@@ -282,7 +291,7 @@ def _body_with_a_marker(server: SandboxServer, endpoint: str) -> dict[str, Any]:
         range_parameter = {"name": "R", "description": "r", "type": "RANGE", "MARK": 0}
         command = {"path": "/x", "name": "X", "description": "x", "parameters": {}}
         command["parameters"] = {"r": {**range_parameter, "min": 0, "max": 8}}
-        return {**VALID_APPDEF, "commands": {"x": command}}
+        return {**appdef(), "commands": {"x": command}}
     parameters = {"count": 8, "MARK": 0}
     return {
         "app": "jarvice-params",
@@ -290,15 +299,3 @@ def _body_with_a_marker(server: SandboxServer, endpoint: str) -> dict[str, Any]:
         "machine": {"type": "n1", "nodes": 1},
         "user": creds(server),
     }
-
-
-VALID_APPDEF: dict[str, Any] = {
-    "name": "Demo",
-    "description": "A demo application.",
-    "author": "Someone",
-    "licensed": False,
-    "classifications": ["Uncategorized"],
-    "image": {"type": "image/png", "data": "iVBORw0KGgo="},
-    "machines": ["n*"],
-    "vault-types": ["FILE"],
-}

@@ -9,37 +9,7 @@ import pytest
 
 from jarvice_tools.sandbox import SandboxServer
 
-from .helpers import creds, error_of, get, http, post_json
-
-
-def appdef() -> dict[str, Any]:
-    return {
-        "name": "Demo",
-        "description": "A demo application.",
-        "author": "Someone",
-        "licensed": False,
-        "classifications": ["Uncategorized"],
-        "image": {"type": "image/png", "data": "iVBORw0KGgo="},
-        "machines": ["n*"],
-        "vault-types": ["FILE", "OBJECT"],
-        "commands": {
-            "run": {
-                "path": "/bin/run",
-                "name": "Run",
-                "description": "Run it.",
-                "parameters": {
-                    "n": {
-                        "name": "N",
-                        "description": "n",
-                        "type": "INT",
-                        "value": 2,
-                        "min": 1,
-                        "max": 4,
-                    },
-                },
-            }
-        },
-    }
+from .helpers import appdef, creds, error_of, get, http, post_json
 
 
 def test_a_valid_appdef_is_exactly_21_bytes_of_json(sandbox: SandboxServer) -> None:
