@@ -4,8 +4,8 @@
 `app` serves HTTP (see `slack_bot.server`) or Socket Mode. Listeners:
 
 - `/jarvice` -> the command router (`slack_bot.router`);
-- buttons: Confirm / Cancel on confirm cards, and `jarvice_run` buttons
-  that run a command for whoever clicks;
+- buttons: Confirm / Cancel on confirm cards, and `jarvice_run:<command>`
+  buttons that run a command for whoever clicks;
 - form submissions: login, batch, submit.
 
 Requests pass Bolt's signature check (HTTP mode), then a replay check
@@ -47,6 +47,9 @@ logger = logging.getLogger("slack_bot")
 install_log_redaction("slack_bot", "slack_bolt", "slack_sdk")
 
 COMMAND = "/jarvice"
+_RUN_BUTTONS = re.compile(rf"^{render.RUN_ACTION_ID}(:.*)?$", re.DOTALL)
+"""Run buttons: `jarvice_run:<command>`, and plain `jarvice_run` on messages
+posted before action_ids were made unique."""
 
 
 def slack_client(settings: SlackSettings) -> AsyncWebClient:
@@ -118,7 +121,7 @@ def _listen(bot: SlackBot) -> None:
 
     app.action(confirm.CONFIRM_ACTION_ID)(on_confirm)
     app.action(confirm.CANCEL_ACTION_ID)(on_cancel)
-    app.action(render.RUN_ACTION_ID)(on_run)
+    app.action(_RUN_BUTTONS)(on_run)
 
     views: dict[
         str, Callable[[SlackBot, AsyncAck, dict[str, Any]], Awaitable[None]]
@@ -157,7 +160,7 @@ async def _run_button(
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
-    """A `jarvice_run` button: its value runs as `/jarvice <value>` for the
+    """A run button: its value runs as `/jarvice <value>` for the
     person who clicked, with their own credentials."""
     text = str(((body.get("actions") or [{}])[0]).get("value", ""))
     plan = bot.router.plan(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "RUN_ACTION_ID",
     "SECTION_LIMIT",
     "actions",
     "button",
@@ -14,11 +15,18 @@ __all__ = [
     "fields_section",
     "header",
     "plain",
+    "run_button",
     "section",
 ]
 
 SECTION_LIMIT = 3000
 """Characters in a section's text."""
+RUN_ACTION_ID = "jarvice_run"
+"""The prefix of the action_id of buttons that run their value as
+`/jarvice <value>` for the person who clicks, with that person's own JARVICE
+credentials: `jarvice_run:<command>`, unique per command because Slack
+refuses a message whose block repeats an action_id."""
+_ID_LIMIT = 255
 _FIELD_LIMIT = 2000
 _HEADER_LIMIT = 150
 
@@ -92,3 +100,9 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> dict[str,
     if block_id:
         block["block_id"] = block_id
     return block
+
+
+def run_button(label: str, command: str, *, style: str | None = None) -> dict[str, Any]:
+    """A button that runs `/jarvice <command>` for whoever clicks it."""
+    action_id = f"{RUN_ACTION_ID}:{'_'.join(command.split())}"[:_ID_LIMIT]
+    return button(label, action_id, command, style=style)

@@ -41,12 +41,13 @@ from jarvice_tools.models import (
 from jarvice_tools.summaries import JobSummary, bound_text
 from slack_bot import messages
 from slack_bot.blocks import (
+    RUN_ACTION_ID,
     SECTION_LIMIT,
     actions,
-    button,
     code_block,
     context,
     fields_section,
+    run_button,
     section,
 )
 from slack_bot.router import Reply
@@ -73,10 +74,6 @@ STATUS_EMOJI = {
     "TERMINATED": ":octagonal_sign:",
     "CANCELED": ":no_entry_sign:",
 }
-RUN_ACTION_ID = "jarvice_run"
-"""Buttons with this action_id run their value as `/jarvice <value>` for the
-person who clicks, with that person's own JARVICE credentials."""
-
 MAX_JOBS = 15
 TEXT_LINES = 200
 TEXT_BYTES = SECTION_LIMIT - 200
@@ -93,11 +90,6 @@ def slack_time(unix: int | float | None) -> str | None:
         return None
     fallback = dt.datetime.fromtimestamp(unix, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(unix)}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def run_button(label: str, command: str, *, style: str | None = None) -> dict[str, Any]:
-    """A button that runs `/jarvice <command>` for whoever clicks it."""
-    return button(label, RUN_ACTION_ID, command, style=style)
 
 
 def job_line(number: int, job: JobStatus, *, now: float) -> str:

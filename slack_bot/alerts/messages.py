@@ -16,11 +16,12 @@ from jarvice_tools.models.jobs import JobEntry
 from jarvice_tools.summaries import BoundedText
 from slack_bot.alerts import wording
 from slack_bot.blocks import (
+    RUN_ACTION_ID,
     actions,
-    button,
     code_block,
     context,
     fields_section,
+    run_button,
     section,
 )
 
@@ -34,9 +35,6 @@ __all__ = [
     "summary",
 ]
 
-RUN_ACTION_ID = "jarvice_run"
-"""The Slack app's button that runs its value as a /jarvice command for the
-person who clicks it (`slack_bot.render.RUN_ACTION_ID`)."""
 MAX_SUMMARY_LINES = 20
 
 Payload = dict[str, Any]
@@ -89,8 +87,8 @@ def _buttons(number: int) -> Payload:
     """Buttons that run `/jarvice output` and `/jarvice metrics` for whoever
     clicks them, with that person's own JARVICE account."""
     return actions(
-        button(wording.BUTTON_OUTPUT, RUN_ACTION_ID, f"output {number} lines=0"),
-        button(wording.BUTTON_METRICS, RUN_ACTION_ID, f"metrics {number}"),
+        run_button(wording.BUTTON_OUTPUT, f"output {number} lines=0"),
+        run_button(wording.BUTTON_METRICS, f"metrics {number}"),
         block_id=f"jarvice_alert_{number}",
     )
 

@@ -2,6 +2,7 @@
 requests. Tests, benchmarks and demos import them; the app itself never
 does."""
 
+from slack_bot.testing.block_kit import message_problems, view_problems
 from slack_bot.testing.fake_slack import Call, Failure, FakeSlack
 from slack_bot.testing.requests import (
     SignedRequest,
@@ -18,6 +19,8 @@ __all__ = [
     "SignedRequest",
     "SlackRequests",
     "checkbox",
+    "message_problems",
     "selected",
     "typed",
+    "view_problems",
 ]

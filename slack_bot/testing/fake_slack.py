@@ -14,6 +14,12 @@ file uploads at the URLs it hands out, and serves response_urls
 method, parsed body, the Authorization header. Failures are queued per
 method: an HTTP status (429 with Retry-After, 5xx) or an `ok: false` error
 such as `not_in_channel`.
+
+Blocks are checked as Slack checks them (`slack_bot.testing.block_kit`): a
+message Slack would refuse gets `invalid_blocks` (a response_url answers
+400), a modal `invalid_arguments`, and the Call records the error and the
+problems, so a rendering Slack would not show fails the test that sent it.
+`responses()` lists only the messages Slack would have shown.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+
+from slack_bot.testing.block_kit import message_problems, view_problems
 
 __all__ = ["Call", "Failure", "FakeSlack"]
 
@@ -46,6 +54,10 @@ class Call:
     at: float
     raw: bytes = b""
     status: int = 200
+    error: str | None = None
+    """The `ok: false` error the fake answered (e.g. invalid_blocks)."""
+    problems: tuple[str, ...] = ()
+    """Why the blocks were refused, when they were."""
 
 
 @dataclass
@@ -67,9 +79,16 @@ class _State:
 class FakeSlack:
     """A threaded fake of slack.com/api on 127.0.0.1 (port chosen freely)."""
 
-    def __init__(self, *, team_id: str = "T0001", bot_user_id: str = "UBOT") -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0001",
+        bot_user_id: str = "UBOT",
+        check_blocks: bool = True,
+    ) -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
+        self.check_blocks = check_blocks
         self.handlers: dict[str, Handler] = dict(_DEFAULT_HANDLERS)
         self._state = _State()
         self._changed = threading.Condition()
@@ -129,9 +148,18 @@ class FakeSlack:
             return [c for c in self._state.calls if method in (None, c.method)]
 
     def responses(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Bodies posted to response_urls (all, or to one name)."""
+        """Bodies posted to response_urls (all, or to one name) that Slack
+        would have shown (not those refused)."""
         wanted = None if name is None else f"/respond/{name}"
-        return [c.body for c in self.calls("respond") if wanted in (None, c.path)]
+        return [
+            c.body
+            for c in self.calls("respond")
+            if wanted in (None, c.path) and c.status == 200
+        ]
+
+    def refused(self) -> list[Call]:
+        """Calls answered with an error for their blocks (invalid_blocks)."""
+        return [c for c in self.calls() if c.problems]
 
     def clear(self) -> None:
         with self._changed:
@@ -331,25 +359,12 @@ def _handler_class(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             authorization: str,
         ) -> None:
             failure = fake._take_failure(method)
-            status = 200
-            payload: dict[str, Any] = {"ok": True}
-            headers: dict[str, str] = {}
-            if failure is not None:
-                status = failure.status
-                payload = {"ok": False, "error": failure.error or _reason(status)}
-                if failure.retry_after is not None:
-                    headers["Retry-After"] = str(failure.retry_after)
-            elif method in ("respond", "upload"):
-                payload = {"ok": True}
-            elif method in fake.handlers:
-                payload = fake.handlers[method](fake, body)
-            else:
-                payload = {"ok": False, "error": "unknown_method"}
-            fake._record(
-                Call(method, path, body, authorization, time.time(), raw, status)
-            )
+            status, payload, headers, problems = _outcome(fake, method, body, failure)
+            error = None if payload.get("ok") else str(payload.get("error"))
+            call = Call(method, path, body, authorization, time.time(), raw, status)
+            fake._record(replace(call, error=error, problems=tuple(problems)))
             if method == "respond" and failure is None:
-                self._send_text(200, "ok")
+                self._send_text(status, "ok" if status == 200 else str(error))
                 return
             self._send(status, payload, headers)
 
@@ -397,6 +412,66 @@ def _parse(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
     if "x-www-form-urlencoded" in content_type:
         body.update(urllib.parse.parse_qsl(raw.decode(errors="replace")))
     return body
+
+
+def _outcome(
+    fake: FakeSlack, method: str, body: dict[str, Any], failure: Failure | None
+) -> tuple[int, dict[str, Any], dict[str, str], list[str]]:
+    """The HTTP status, JSON answer, headers and block problems of a call."""
+    if failure is not None:
+        payload = {"ok": False, "error": failure.error or _reason(failure.status)}
+        headers = {}
+        if failure.retry_after is not None:
+            headers["Retry-After"] = str(failure.retry_after)
+        return failure.status, payload, headers, []
+    problems = _problems(method, body) if fake.check_blocks else []
+    if problems:
+        status, payload = _refusal(method, problems)
+        return status, payload, {}, problems
+    if method in ("respond", "upload"):
+        return 200, {"ok": True}, {}, []
+    if method in fake.handlers:
+        return 200, fake.handlers[method](fake, body), {}, []
+    return 200, {"ok": False, "error": "unknown_method"}, {}, []
+
+
+_MESSAGE_METHODS = frozenset(
+    {"chat.postMessage", "chat.postEphemeral", "chat.update", "respond"}
+)
+_VIEW_METHODS = frozenset({"views.open", "views.update", "views.push"})
+
+
+def _problems(method: str, body: dict[str, Any]) -> list[str]:
+    """What Slack would refuse in the blocks of a message or a view."""
+    if method in _MESSAGE_METHODS:
+        return message_problems(_json(body.get("blocks")))
+    if method in _VIEW_METHODS:
+        return view_problems(_json(body.get("view")))
+    return []
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _refusal(method: str, problems: list[str]) -> tuple[int, dict[str, Any]]:
+    """Slack's answer to bad blocks: a response_url says 400 invalid_blocks,
+    chat.* `invalid_blocks` with the errors, views.* `invalid_arguments`."""
+    if method == "respond":
+        return 400, {"ok": False, "error": "invalid_blocks"}
+    if method in _VIEW_METHODS:
+        messages = [f"[ERROR] {p}" for p in problems]
+        return 200, {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {"messages": messages},
+        }
+    return 200, {"ok": False, "error": "invalid_blocks", "errors": problems}
 
 
 def _reason(status: int) -> str:

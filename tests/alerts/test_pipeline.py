@@ -68,8 +68,8 @@ async def test_a_failed_job_becomes_one_complete_alert(
     assert "*Owner*\n<@UALICE>" in shown
     assert "boom" in shown
     assert buttons(alert) == [
-        ("jarvice_run", f"output {number} lines=0"),
-        ("jarvice_run", f"metrics {number}"),
+        (f"jarvice_run:output_{number}_lines=0", f"output {number} lines=0"),
+        (f"jarvice_run:metrics_{number}", f"metrics {number}"),
     ]
     assert alert["metadata"]["event_payload"]["key"].startswith(f"final:{number}:")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from slack_bolt.response import BoltResponse
 from jarvice_tools.sandbox import SandboxServer
 from jarvice_tools.settings import Credentials
 from slack_bot.bot import SlackBot
-from slack_bot.testing import SignedRequest
+from slack_bot.testing import SignedRequest, message_problems, view_problems
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ADMIN = "UADMIN01"
@@ -38,11 +39,26 @@ async def link(
 
 async def dispatch(bot: SlackBot, request: SignedRequest) -> BoltResponse:
     """Dispatch in-process; the listener tasks Bolt leaves running after the
-    ack are remembered for `settle()`."""
+    ack are remembered for `settle()`. An ack carrying blocks or a view that
+    Slack would refuse fails the test, as the fake does for Web API calls."""
     before = asyncio.all_tasks()
     response = await bot.app.async_dispatch(request.bolt())
     _LISTENERS.update(asyncio.all_tasks() - before)
+    assert not ack_problems(response), ack_problems(response)
     return response
+
+
+def ack_problems(response: BoltResponse) -> list[str]:
+    """What Slack would refuse in an ack's blocks or view ([] if nothing)."""
+    try:
+        body = json.loads(response.body or "null")
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    if body.get("response_action") in ("update", "push"):
+        return view_problems(body.get("view"))
+    return message_problems(body.get("blocks"))
 
 
 def jarvice_paths(sandbox: SandboxServer) -> list[str]:

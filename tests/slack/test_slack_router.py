@@ -160,11 +160,11 @@ async def test_a_run_button_runs_its_command_as_whoever_clicks(
     await link(bot, sandbox, BOB, "bob")
     number = running_job(sandbox, "alice")
     button = run_button("Refresh", f"status {number}")
-    assert button["action_id"] == RUN_ACTION_ID
+    assert button["action_id"] == f"{RUN_ACTION_ID}:status_{number}"
 
-    mine = requests.click(RUN_ACTION_ID, button["value"], user=ALICE)
+    mine = requests.click(button["action_id"], button["value"], user=ALICE)
     await dispatch(bot, mine)
-    theirs = requests.click(RUN_ACTION_ID, button["value"], user=BOB)
+    theirs = requests.click(button["action_id"], button["value"], user=BOB)
     await dispatch(bot, theirs)
     await settle()
 
