@@ -74,6 +74,7 @@ def _subcommand(action: Action[Any, Any]) -> Subcommand:
         mark=mark,
         params=action.params,
         notes=tuple(notes),
+        button=action.guard is Guard.READ,
     )
 
 

@@ -5,7 +5,7 @@
 
 - `/jarvice` -> the command router (`slack_bot.router`);
 - buttons: Confirm / Cancel on confirm cards, and `jarvice_run:<command>`
-  buttons that run a command for whoever clicks;
+  buttons that run a read-only command for whoever clicks;
 - form submissions: login, batch, submit.
 
 Requests pass Bolt's signature check (HTTP mode), then a replay check
@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jarvice_tools.client import JarviceClient
 from jarvice_tools.redact import install_log_redaction
-from slack_bot import confirm, forms, render
+from slack_bot import confirm, forms, messages, render
 from slack_bot.actions import register_actions
 from slack_bot.bot import EXTENSIONS, SlackBot, load_extensions
 from slack_bot.commands import register_builtins
@@ -160,22 +160,36 @@ async def _run_button(
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
-    """A run button: its value runs as `/jarvice <value>` for the
-    person who clicked, with their own credentials."""
+    """A run button: its value runs as `/jarvice <value>` for the person who
+    clicked, with their own credentials, if it is a read. Every click is
+    audited, including those answered at once (help, an unknown value)."""
     text = str(((body.get("actions") or [{}])[0]).get("value", ""))
     plan = bot.router.plan(text)
     user_id = str((body.get("user") or {}).get("id", ""))
-    if plan.early is not None or plan.subcommand is None:
-        reply = plan.early or Reply("")
-        await bot.send(respond, reply)
+    team_id = (body.get("team") or {}).get("id")
+    channel_id = (body.get("channel") or {}).get("id")
+    early = plan.early
+    if early is None and (plan.subcommand is None or not plan.subcommand.button):
+        early = Reply(messages.BUTTON_READS_ONLY, outcome="refused")
+    if early is not None:
+        await bot.send(respond, early)
+        await bot.router.record_early(
+            plan,
+            early,
+            kind="click",
+            user_id=user_id,
+            team_id=team_id,
+            channel_id=channel_id,
+        )
         return
+    assert plan.subcommand is not None
     ctx = CommandContext(
         bot=bot,
         subcommand=plan.subcommand,
         text=plan.text,
         user_id=user_id,
-        team_id=(body.get("team") or {}).get("id"),
-        channel_id=(body.get("channel") or {}).get("id"),
+        team_id=team_id,
+        channel_id=channel_id,
         trigger_id=body.get("trigger_id"),
         response_url=body.get("response_url"),
         respond=respond,

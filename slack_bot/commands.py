@@ -24,6 +24,7 @@ def register_builtins(bot: SlackBot) -> None:
             summary=messages.HELP_SUMMARY,
             handler=_help,
             needs_link=False,
+            button=True,
         ),
         Subcommand(
             name="login",
@@ -45,6 +46,7 @@ def register_builtins(bot: SlackBot) -> None:
             summary=messages.WHOAMI_SUMMARY,
             handler=_whoami,
             needs_link=False,
+            button=True,
         ),
         Subcommand(
             name="audit-log",

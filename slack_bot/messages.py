@@ -232,6 +232,11 @@ def confirm_failed(action: str, what: str, reason: str) -> str:
     return f":x: {action} of {what} failed: {reason}"
 
 
+BUTTON_READS_ONLY = (
+    "This button can only run actions that read (status, output, metrics, …); "
+    f"type the command after `{COMMAND}` instead. Nothing was sent to JARVICE."
+)
+
 # Results.
 
 WORKING = "Asking JARVICE…"

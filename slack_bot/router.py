@@ -138,6 +138,8 @@ class Subcommand:
     """The parameter model help describes field by field, if any."""
     notes: tuple[str, ...] = ()
     """Extra lines at the end of the help page."""
+    button: bool = False
+    """May run from a run button (a read: a click runs it at once)."""
 
 
 @dataclass
@@ -223,7 +225,14 @@ class CommandRouter:
         plan = self.plan(str(command.get("text") or ""))
         if plan.early is not None:
             await ack(**_ack_arguments(plan.early))
-            await self._audit(command, plan, plan.early)
+            await self.record_early(
+                plan,
+                plan.early,
+                kind="command",
+                user_id=str(command.get("user_id", "")),
+                team_id=command.get("team_id"),
+                channel_id=command.get("channel_id"),
+            )
             return
         await ack()
         assert plan.subcommand is not None
@@ -355,14 +364,24 @@ class CommandRouter:
                 detail=f"reference {reference}",
             )
 
-    async def _audit(self, command: dict[str, Any], plan: _Plan, reply: Reply) -> None:
+    async def record_early(
+        self,
+        plan: _Plan,
+        reply: Reply,
+        *,
+        kind: str,
+        user_id: str,
+        team_id: str | None,
+        channel_id: str | None,
+    ) -> None:
+        """Audit a command or click answered without running a handler."""
         name = plan.subcommand.name if plan.subcommand else "(unknown)"
         await self.bot.record(
             AuditEntry(
-                kind="command",
-                slack_user_id=str(command.get("user_id", "")),
-                slack_team_id=command.get("team_id"),
-                channel_id=command.get("channel_id"),
+                kind=kind,
+                slack_user_id=user_id,
+                slack_team_id=team_id,
+                channel_id=channel_id,
                 action=name,
                 arguments=plan.arguments,
                 outcome=reply.outcome,

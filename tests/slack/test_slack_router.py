@@ -178,6 +178,61 @@ async def test_a_run_button_runs_its_command_as_whoever_clicks(
     assert {e.slack_user_id for e in clicks} == {ALICE, BOB}
 
 
+async def test_every_run_button_click_is_audited_even_when_answered_at_once(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    values = ["stauts 1", "status abc def", "help", "", "zq8Xk2pLm9Qw4Rt7"]
+
+    for value in values:
+        await dispatch(bot, requests.click(RUN_ACTION_ID, value, user=ALICE))
+    await settle()
+
+    clicks = [e for e in await bot.store.audit.recent() if e.kind == "click"]
+    assert sorted((e.action, e.outcome) for e in clicks) == [
+        ("(unknown)", "unknown"),
+        ("(unknown)", "unknown"),
+        ("help", "help"),
+        ("help", "help"),
+        ("status", "invalid"),
+    ]
+    assert all("zq8Xk2pLm9Qw4Rt7" not in e.arguments for e in clicks)
+    assert jarvice_paths(sandbox) == []
+
+
+async def test_a_run_button_only_runs_actions_that_read(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = running_job(sandbox, "alice")
+    values = [f"terminate {number}", f"shutdown {number}", "logout", "login"]
+    clicks = [requests.click(RUN_ACTION_ID, v, user=ALICE) for v in values]
+
+    for click in clicks:
+        await dispatch(bot, click)
+    await settle()
+
+    for click in clicks:
+        [answer] = fake_slack.responses(click.response_name)
+        assert "can only run actions that read" in answer["text"]
+    assert jarvice_paths(sandbox) == []
+    assert fake_slack.calls("views.open") == []
+    assert await bot.store.links.get(ALICE) is not None
+    clicks_audited = [e for e in await bot.store.audit.recent() if e.kind == "click"]
+    assert {(e.action, e.outcome) for e in clicks_audited} == {
+        ("terminate", "refused"),
+        ("shutdown", "refused"),
+        ("logout", "refused"),
+        ("login", "refused"),
+    }
+
+
 async def test_a_failing_submit_hook_does_not_spoil_the_answer(
     bot: SlackBot,
     fake_slack: FakeSlack,
