@@ -476,7 +476,7 @@ class JarviceClient:
             "%s %s for %s -> %d in %.0f ms",
             action.name,
             params.job_reference() or "-",
-            caller.username,
+            _logged_user(caller.username, response.status_code),
             response.status_code,
             elapsed,
         )
@@ -706,6 +706,15 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def _logged_user(username: str, status: int) -> str:
+    """The username as logged: one JARVICE refused that is long enough to be
+    an API key (typed into the wrong field) shows only its first two
+    characters and its length."""
+    if status not in (401, 403) or len(username) < 16:
+        return username
+    return f"{username[:2]}…({len(username)} chars)"
 
 
 def _server_message(response: httpx.Response, secret: str) -> str:

@@ -32,6 +32,7 @@ from jarvice_tools.errors import (
     Unauthorized,
 )
 from jarvice_tools.models import AppDef, AppParameter, MachineCatalog
+from jarvice_tools.redact import redact
 from jarvice_tools.settings import Caller, Credentials
 from slack_bot import messages
 from slack_bot.args import describe_arguments
@@ -64,6 +65,9 @@ SUBMIT_CALLBACK = "jarvice_submit"
 ANSWER_BUDGET = 2.2
 """Seconds a form submission may wait for JARVICE before the ack is sent."""
 MAX_OPTIONS = 100
+KEY_LIKE = 16
+"""A login username this long could be an API key typed into the wrong
+field: it is masked in what the form shows back."""
 MAX_PARAMETERS = 80
 
 
@@ -256,30 +260,29 @@ async def open_login(ctx: CommandContext) -> Reply | None:
 async def on_login_submission(
     bot: SlackBot, ack: AsyncAck, body: dict[str, Any]
 ) -> None:
-    """Check the username and key with JARVICE, then save them encrypted."""
+    """Check the username and key with JARVICE, then save them encrypted.
+
+    The username is logged and audited only once JARVICE accepted it: until
+    then it may be anything, an API key typed into the wrong field included."""
     form = Submission.of(body)
     username = form.text("username") or ""
     apikey = form.text("apikey") or ""
-    errors = {}
-    if not username:
-        errors["username"] = messages.LOGIN_EMPTY_USERNAME
-    if not apikey:
-        errors["apikey"] = messages.LOGIN_EMPTY_APIKEY
+    errors = _login_errors(username, apikey)
     if errors:
         await ack(response_action="errors", errors=errors)
-        await _audit_view(bot, form, "login", "invalid", f"username={username}")
+        await _audit_login(bot, form, "invalid")
         return
     credentials = Credentials(username=username, apikey=SecretStr(apikey))
     check = asyncio.ensure_future(_check_login(bot, credentials))
     done, _ = await asyncio.wait({check}, timeout=ANSWER_BUDGET)
     if not done:
-        await ack(
-            response_action="update",
-            view=_modal(
-                LOGIN_CALLBACK, messages.LOGIN_TITLE, [section(messages.LOGIN_CHECKING)]
-            ),
-        )
+        await ack(response_action="update", view=_login_note(messages.LOGIN_CHECKING))
     problem = await check
+    if problem is not None and done:
+        field, reason = problem
+        await ack(response_action="errors", errors={field: reason})
+        await _audit_login(bot, form, "refused")
+        return
     if problem is None:
         if done:
             await ack()
@@ -288,21 +291,36 @@ async def on_login_submission(
         )
         text, outcome = messages.linked(username), "linked"
     else:
-        field, reason = problem
-        if done:
-            await ack(response_action="errors", errors={field: reason})
-            await _audit_view(bot, form, "login", "refused", f"username={username}")
-            return
-        text, outcome = messages.login_failed(reason), "refused"
+        text, outcome = messages.login_failed(problem[1]), "refused"
     if not done and form.view_id:
-        await _update_quietly(
-            bot,
-            form.view_id,
-            _modal(LOGIN_CALLBACK, messages.LOGIN_TITLE, [section(text)]),
-        )
+        await _update_quietly(bot, form.view_id, _login_note(text))
     await bot.send(form.respond(), Reply(text))
-    logger.info("login by %s as %s -> %s", form.user_id, username, outcome)
-    await _audit_view(bot, form, "login", outcome, f"username={username}")
+    verified = username if outcome == "linked" else None
+    await _audit_login(bot, form, outcome, verified)
+
+
+def _login_errors(username: str, apikey: str) -> dict[str, str]:
+    errors = {}
+    if not username:
+        errors["username"] = messages.LOGIN_EMPTY_USERNAME
+    if not apikey:
+        errors["apikey"] = messages.LOGIN_EMPTY_APIKEY
+    return errors
+
+
+def _login_note(text: str) -> dict[str, Any]:
+    return _modal(LOGIN_CALLBACK, messages.LOGIN_TITLE, [section(text)])
+
+
+async def _audit_login(
+    bot: SlackBot, form: Submission, outcome: str, verified: str | None = None
+) -> None:
+    """Log and audit a login; `verified` is the username JARVICE accepted."""
+    shown = verified or messages.UNVERIFIED
+    logger.info("login by %s as %s -> %s", form.user_id, shown, outcome)
+    await _audit_view(
+        bot, form, "login", outcome, f"username={shown}", jarvice_username=verified
+    )
 
 
 async def _check_login(
@@ -315,7 +333,9 @@ async def _check_login(
     except Unauthorized:
         return "apikey", messages.LOGIN_REFUSED
     except JarviceError as error:
-        return "username", messages.login_unreachable(str(error))
+        typed = credentials.username
+        reason = redact(str(error), typed if len(typed) >= KEY_LIKE else "")
+        return "username", messages.login_unreachable(reason)
     return None
 
 

@@ -132,6 +132,9 @@ LOGIN_APIKEY_HINT = (
 LOGIN_CHECKING = "Checking your username and API key with JARVICE…"
 LOGIN_EMPTY_USERNAME = "Enter your JARVICE username."
 LOGIN_EMPTY_APIKEY = "Enter your JARVICE API key."
+UNVERIFIED = "(unverified)"
+"""Stands for a login username in logs and the audit log until JARVICE
+accepted it (it could be an API key typed into the wrong field)."""
 LOGIN_REFUSED = (
     "JARVICE did not accept this username and API key. Check both; the API "
     "key is on the portal's account page (it is not your password)."

@@ -9,7 +9,14 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from jarvice_tools import JarviceClient, RetryPolicy, confirm, get_action
+from jarvice_tools import (
+    Caller,
+    Credentials,
+    JarviceClient,
+    RetryPolicy,
+    confirm,
+    get_action,
+)
 from jarvice_tools.errors import (
     ApiError,
     BadRequest,
@@ -363,6 +370,24 @@ async def test_the_key_never_appears_in_errors_or_logs(
     assert APIKEY not in caplog.text
     assert "status job 1 for alice -> 401" in caplog.text
     assert APIKEY not in repr(client.caller)
+
+
+async def test_a_refused_username_that_could_be_a_key_is_logged_masked(
+    client: JarviceClient,
+    script: ScriptedTransport,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    typed = Caller(credentials=Credentials(username=APIKEY, apikey="alice"))
+    script.plan(json_answer({"error": "unauthorized"}, 401))
+
+    with pytest.raises(Unauthorized):
+        await client.for_caller(typed).status(1)
+
+    assert APIKEY not in caplog.text
+    assert f"status job 1 for {APIKEY[:2]}…({len(APIKEY)} chars) -> 401" in (
+        caplog.text
+    )
 
 
 @pytest.mark.parametrize(
