@@ -105,11 +105,21 @@ def _typed(spec: AppParameter, given: Any) -> Value:
         options = spec.values or []
         if text not in options and text not in (spec.mvalues or []):
             raise ValueError(f"must be one of: {', '.join(options)}")
-    if kind in ("FILE", "UPLOAD") and spec.filter:
+    if kind == "FILE" and spec.filter:
         patterns = spec.filter.split("|")
         if not any(fnmatch.fnmatch(text, p) for p in patterns):
             raise ValueError(f"must match {spec.filter}")
+    if kind == "UPLOAD":
+        _fits(spec, text)
     return text
+
+
+def _fits(spec: AppParameter, content: str) -> None:
+    """An UPLOAD's value is the file's content (its `filter` names the files a
+    portal user may pick, so it does not apply); it must fit in `size`."""
+    limit = _bound(spec.size)
+    if limit is not None and len(content.encode()) > limit:
+        raise ValueError(f"is the file's content, at most {_show(limit)} bytes")
 
 
 def _boolean(given: Any) -> bool:

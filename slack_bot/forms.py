@@ -65,6 +65,8 @@ SUBMIT_CALLBACK = "jarvice_submit"
 ANSWER_BUDGET = 2.2
 """Seconds a form submission may wait for JARVICE before the ack is sent."""
 MAX_OPTIONS = 100
+UPLOAD_LIMIT = 3000
+"""Characters a Slack text input takes at most (its max_length limit)."""
 KEY_LIKE = 16
 """A login username this long could be an API key typed into the wrong
 field: it is masked in what the form shows back."""
@@ -97,15 +99,18 @@ class Submission:
             metadata=metadata if isinstance(metadata, dict) else {},
         )
 
-    def text(self, block_id: str) -> str | None:
-        """A text or number input's value, or a select's choice."""
+    def text(self, block_id: str, *, strip: bool = True) -> str | None:
+        """A text or number input's value (stripped unless told), or a
+        select's choice."""
         state = (self.values.get(block_id) or {}).get("value") or {}
         if state.get("selected_option"):
             return str(state["selected_option"].get("value", "")) or None
         if "selected_options" in state:
             return "true" if state["selected_options"] else "false"
         value = state.get("value")
-        return str(value).strip() or None if value is not None else None
+        if value is None or not str(value).strip():
+            return None
+        return str(value).strip() if strip else str(value)
 
     def respond(self) -> AsyncRespond:
         return AsyncRespond(response_url=self.metadata.get("response_url"))
@@ -553,21 +558,62 @@ def _parameter_block(key: str, spec: AppParameter) -> dict[str, Any]:
             element["initial_options"] = [option]
         return _input(block_id, label, element, optional=True, hint=hint)
     if kind == "selection":
-        values = spec.values or []
-        initial = (
-            str(spec.value) if spec.value in values else (values[0] if values else None)
-        )
-        element = _select([(v, v) for v in values], initial)
+        options = _choices(spec)
+        element = _select(options, _chosen(spec, options))
         return _input(block_id, label, element, optional=optional, hint=hint)
     if kind in ("INT", "RANGE", "FLOAT"):
         element = _number_input(
             decimal=kind == "FLOAT", initial=spec.value, low=spec.min, high=spec.max
         )
         return _input(block_id, label, element, optional=optional, hint=hint)
-    if kind in ("FILE", "UPLOAD") and spec.filter:
+    if kind == "UPLOAD":
+        return _upload_block(block_id, label, spec, hint)
+    if kind == "FILE" and spec.filter:
         hint = f"{hint + ' ' if hint else ''}({spec.filter})"
     initial = spec.value if isinstance(spec.value, str) else None
     return _input(block_id, label, _text_input(initial), optional=optional, hint=hint)
+
+
+def _choices(spec: AppParameter) -> list[tuple[str, str]]:
+    """A selection's options as (value sent, label shown): the machine value
+    (`mvalues`) under its display value, or the value itself without them."""
+    shown = spec.values or []
+    sent = spec.mvalues if spec.mvalues and len(spec.mvalues) == len(shown) else shown
+    return list(zip(sent, shown, strict=True))
+
+
+def _chosen(spec: AppParameter, options: list[tuple[str, str]]) -> str | None:
+    """The option to preselect: the default (given as either value), else the
+    first, which JARVICE takes as the default."""
+    for sent, shown in options:
+        if str(spec.value) in (sent, shown):
+            return sent
+    return options[0][0] if options else None
+
+
+def _upload_block(
+    block_id: str, label: str, spec: AppParameter, hint: str | None
+) -> dict[str, Any]:
+    """An UPLOAD parameter takes the file's content, which JARVICE writes to
+    the parameter's target: a multi-line input within the size allowed."""
+    limit = min(_as_size(spec.size) or UPLOAD_LIMIT, UPLOAD_LIMIT)
+    element = _text_input(multiline=True)
+    element["max_length"] = limit
+    about = messages.upload_hint(spec.target, spec.filter, limit)
+    return _input(
+        block_id,
+        label,
+        element,
+        optional=not spec.required,
+        hint=f"{hint} {about}" if hint else about,
+    )
+
+
+def _as_size(size: int | str | None) -> int | None:
+    try:
+        return int(str(size)) if size not in (None, "") else None
+    except ValueError:
+        return None
 
 
 _SUBMIT_FIELDS = {
@@ -597,7 +643,7 @@ async def on_submit_submission(
     raw = {}
     for key, parameter in spec.parameters.items() if spec else []:
         if parameter.type != "CONST":
-            raw[key] = form.text(f"p:{key}")
+            raw[key] = form.text(f"p:{key}", strip=parameter.type != "UPLOAD")
     checked = check_submission(
         appdef, command, {k: v for k, v in raw.items() if v is not None}
     )

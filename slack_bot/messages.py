@@ -303,6 +303,16 @@ NO_MACHINES = "JARVICE lists no machine types you can use."
 FORM_CONST = "Fixed by the application"
 
 
+def upload_hint(target: str | None, pattern: str | None, limit: int) -> str:
+    """Under an UPLOAD parameter: what to paste and where it ends up."""
+    kind = f" ({pattern})" if pattern else ""
+    where = f"JARVICE writes it to {target}" if target else "JARVICE stores it"
+    return (
+        f"Paste the file's text{kind}, not its name: {where} for the job. "
+        f"At most {limit} characters."
+    )
+
+
 def other_commands(app: str, names: Iterable[str]) -> str:
     listed = ", ".join(f"`{n}`" for n in names)
     return f"Other commands: {listed} (`{COMMAND} submit {app} command=<name>`)."

@@ -7,9 +7,9 @@ without a key in it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from jarvice_tools.models.base import RequestModel
@@ -159,6 +159,11 @@ class BatchParams(_JobOptions):
     container: ContainerSpec
 
 
+_Unstripped = Annotated[str, StringConstraints(strip_whitespace=False)]
+"""A parameter value as given: an UPLOAD's is a file's content, whose
+leading and trailing whitespace matter."""
+
+
 class ApplicationSpec(RequestModel):
     command: str = Field(
         min_length=1,
@@ -169,7 +174,7 @@ class ApplicationSpec(RequestModel):
         pattern=r"^\d+x\d+$",
         description="Desktop size for interactive apps, e.g. 1904x841.",
     )
-    parameters: dict[str, str | int | float | bool] = Field(
+    parameters: dict[str, _Unstripped | int | float | bool] = Field(
         default_factory=dict,
         description="Values for the command's parameters, by parameter key.",
     )

@@ -274,7 +274,17 @@ async def test_submit_form_is_built_from_the_appdef(
     assert count["optional"] is False
     assert inputs["p:ratio"]["element"]["is_decimal_allowed"] is True
     solver = inputs["p:solver"]["element"]
-    assert solver["options"][0]["value"] == "Conjugate gradient"
+    assert [(o["value"], o["text"]["text"]) for o in solver["options"]] == [
+        ("cg", "Conjugate gradient"),
+        ("gmres", "GMRES"),
+        ("direct", "Direct (LU)"),
+    ]
+    assert solver["initial_option"]["value"] == "cg"
+    config = inputs["p:config"]
+    assert config["element"]["multiline"] is True
+    assert config["element"]["max_length"] == 3000
+    assert "Paste the file's text (*.yaml|*.yml)" in config["hint"]["text"]
+    assert "writes it to /tmp/config.yaml" in config["hint"]["text"]
     assert inputs["p:verbose"]["element"]["type"] == "checkboxes"
     assert "*.csv|*.dat" in inputs["p:input"]["hint"]["text"]
     assert "p:mode" not in inputs
@@ -337,9 +347,9 @@ async def test_a_valid_submit_form_runs_the_application(
             "p:ratio": typed("0.25"),
             "p:threads": typed("6"),
             "p:verbose": checkbox(True),
-            "p:solver": selected("GMRES"),
+            "p:solver": selected("gmres"),
             "p:input": typed(None),
-            "p:config": typed("run.yaml"),
+            "p:config": typed("  steps: 3\n  tolerance: 1e-6\n"),
             "machine": selected("n1"),
             "nodes": typed("1"),
             "walltime": typed("01:00:00"),
@@ -355,6 +365,9 @@ async def test_a_valid_submit_form_runs_the_application(
     body = next(r for r in sandbox.requests if r.endpoint == "submit").body
     assert body["application"]["parameters"]["count"] == 8
     assert body["application"]["parameters"]["verbose"] is True
+    assert body["application"]["parameters"]["solver"] == "gmres"
+    config = body["application"]["parameters"]["config"]
+    assert config == "  steps: 3\n  tolerance: 1e-6\n"
     assert body["application"]["walltime"] == "01:00:00"
 
 

@@ -24,7 +24,12 @@ APPDEF = AppDef.model_validate(
                     "verbose": {"type": "BOOL", "value": False},
                     "solver": {"type": "selection", "values": ["cg", "gmres"]},
                     "input": {"type": "FILE", "filter": "*.dat|*.csv"},
-                    "upload": {"type": "UPLOAD", "target": "/data/in"},
+                    "upload": {
+                        "type": "UPLOAD",
+                        "target": "/data/in",
+                        "filter": "*.yaml",
+                        "size": 10,
+                    },
                 },
             }
         },
@@ -41,6 +46,7 @@ def test_good_values_come_back_typed() -> None:
         "verbose": "true",
         "solver": "gmres",
         "input": "/data/a.csv",
+        "upload": "a: 1\nb: 2\n",
     }
 
     checked = check_submission(APPDEF, "run", raw)
@@ -54,6 +60,7 @@ def test_good_values_come_back_typed() -> None:
         "verbose": True,
         "solver": "gmres",
         "input": "/data/a.csv",
+        "upload": "a: 1\nb: 2\n",
     }
 
 
@@ -68,6 +75,7 @@ def test_good_values_come_back_typed() -> None:
         ({"label": "x", "verbose": "perhaps"}, "verbose", "true or false"),
         ({"label": "x", "solver": "lu"}, "solver", "one of: cg, gmres"),
         ({"label": "x", "input": "a.txt"}, "input", "must match *.dat|*.csv"),
+        ({"label": "x", "upload": "é" * 6}, "upload", "at most 10 bytes"),
         ({"label": "x", "mode": "-slow"}, "mode", "fixed by the application"),
         ({"label": "x", "colour": "red"}, "colour", "not a parameter"),
     ],
