@@ -26,6 +26,7 @@ from jarvice_tools.settings import Caller
 from slack_bot import confirm, forms, messages, render
 from slack_bot.args import ArgumentError, parse_action_arguments, split_words
 from slack_bot.router import CommandContext, Reply, Subcommand
+from slack_bot.uploads import upload_reply
 
 if TYPE_CHECKING:
     from slack_bot.bot import SlackBot
@@ -156,33 +157,14 @@ async def _upload_screenshot(
     what = params.job_reference() if isinstance(params, JobRef) else "job"
     number = getattr(params, "number", None) or "job"
     title = f"Screenshot of {what}"
-    return await _upload(ctx, png, f"screenshot-{number}.png", title)
+    return await upload_reply(ctx, png, f"screenshot-{number}.png", title)
 
 
 async def _upload_billing(ctx: CommandContext, report: BillingReport) -> Reply:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     title = f"JARVICE billing report ({len(report.rows)} rows)"
     content = report.csv_text.encode()
-    return await _upload(ctx, content, f"jarvice-billing-{stamp}.csv", title)
-
-
-async def _upload(
-    ctx: CommandContext, content: bytes, filename: str, title: str
-) -> Reply:
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    try:
-        await ctx.bot.upload_privately(
-            ctx.user_id, content=content, filename=filename, title=title
-        )
-    except SlackApiError as error:
-        reason = str(error.response.get("error", "error"))
-        return Reply(messages.upload_failed(title, reason), outcome="error:upload")
-    except SlackClientError as error:
-        return Reply(
-            messages.upload_failed(title, type(error).__name__), outcome="error:upload"
-        )
-    return Reply(messages.uploaded(title), detail=filename)
+    return await upload_reply(ctx, content, f"jarvice-billing-{stamp}.csv", title)
 
 
 async def announce_submission(

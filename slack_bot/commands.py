@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from typing import TYPE_CHECKING
 
 from slack_bot import forms, messages
 from slack_bot.args import ArgumentError, split_words
-from slack_bot.blocks import code_block, section
-from slack_bot.render import text_table
+from slack_bot.blocks import code_block, context, section
+from slack_bot.render import fitting_table
 from slack_bot.router import CommandContext, Reply, Subcommand
+from slack_bot.store import AuditEntry
+from slack_bot.uploads import upload
 
 if TYPE_CHECKING:
     from slack_bot.bot import SlackBot
 
 __all__ = ["register_builtins"]
+
+AUDIT_TABLE_CHARS = 2900
+"""Characters of the audit table shown in the message (whole rows only)."""
 
 
 def register_builtins(bot: SlackBot) -> None:
@@ -130,8 +138,42 @@ async def _audit_log(ctx: CommandContext) -> Reply:
         )
         for entry in entries
     ]
-    table = text_table(
-        ("when", "slack", "jarvice", "what", "arguments", "outcome"), rows
-    )
+    headers = ("when", "slack", "jarvice", "what", "arguments", "outcome")
+    table, shown = fitting_table(headers, rows, max_chars=AUDIT_TABLE_CHARS)
     heading = messages.audit_heading(len(entries))
-    return Reply(heading, blocks=[section(heading), code_block(table[:2900])])
+    blocks = [section(heading), code_block(table)]
+    if shown < len(rows):
+        failed = await _upload_audit_csv(ctx, entries)
+        blocks.append(context(messages.audit_cut(shown, len(rows), failed)))
+    return Reply(heading, blocks=blocks)
+
+
+async def _upload_audit_csv(
+    ctx: CommandContext, entries: list[AuditEntry]
+) -> str | None:
+    """Every entry, every column, as CSV in the admin's direct messages."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_AUDIT_COLUMNS)
+    for entry in entries:
+        writer.writerow(
+            [entry.at.isoformat()] + [getattr(entry, c) for c in _AUDIT_COLUMNS[1:]]
+        )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    filename = f"jarvice-slack-audit-{stamp}.csv"
+    title = f"{messages.AUDIT_CSV_TITLE} ({len(entries)} entries)"
+    return await upload(ctx, out.getvalue().encode(), filename, title)
+
+
+_AUDIT_COLUMNS = (
+    "at",
+    "kind",
+    "slack_user_id",
+    "slack_team_id",
+    "channel_id",
+    "jarvice_username",
+    "action",
+    "arguments",
+    "outcome",
+    "detail",
+)

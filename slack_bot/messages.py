@@ -256,6 +256,10 @@ def more_jobs(shown: int, total: int) -> str:
     return f"Showing {shown} of {total} jobs. `{COMMAND} status <number>` shows one."
 
 
+def rows_shown(shown: int, total: int) -> str:
+    return f"Showing the first {shown} rows of {total}."
+
+
 def submitted(number: int, name: str) -> str:
     return (
         f":rocket: Submitted job *{number}* (`{name}`). `{COMMAND} status {number}` "
@@ -340,6 +344,23 @@ AUDIT_EMPTY = "The audit log has no entries matching that."
 
 def audit_heading(count: int) -> str:
     return f"The newest {count} audit entries (newest first, times in UTC):"
+
+
+def audit_cut(shown: int, total: int, failed: str | None) -> str:
+    """Under an audit table too long for one message."""
+    if failed is None:
+        return (
+            f"Showing the newest {shown} of {total} entries; all {total} are in "
+            "a CSV file in your direct messages with this app."
+        )
+    return (
+        f"Showing the newest {shown} of {total} entries (the CSV file could not "
+        f"be uploaded: {failed}). Narrow them with `user=`, `action=` or a "
+        "smaller `limit=`."
+    )
+
+
+AUDIT_CSV_TITLE = "JARVICE Slack audit log"
 
 
 # Start-up, for the operator (stderr).

@@ -55,6 +55,7 @@ from slack_bot.router import Reply
 __all__ = [
     "RUN_ACTION_ID",
     "STATUS_EMOJI",
+    "fitting_table",
     "job_blocks",
     "job_line",
     "render",
@@ -171,6 +172,25 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def fitting_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    max_chars: int,
+    max_rows: int | None = None,
+) -> tuple[str, int]:
+    """As many whole rows of `text_table` as fit in `max_chars` (and
+    `max_rows`): the table and the number of rows it shows."""
+    lines = text_table(headers, rows).splitlines()
+    kept, size = lines[:2], len(lines[0]) + 1 + len(lines[1])
+    for line in lines[2 : 2 + (len(rows) if max_rows is None else max_rows)]:
+        if size + 1 + len(line) > max_chars:
+            break
+        kept.append(line)
+        size += 1 + len(line)
+    return "\n".join(kept), len(kept) - 2
 
 
 # Per result type.
@@ -488,17 +508,12 @@ def _table_reply(
 ) -> Reply:
     if not rows:
         return Reply(f"{title}.")
-    table = text_table(headers, rows)
-    bounded = bound_text(table, max_lines=TABLE_ROWS + 2, max_bytes=TEXT_BYTES)
-    text = (
-        table
-        if not bounded.truncated
-        else "\n".join(table.splitlines()[: TABLE_ROWS + 2])
+    table, shown = fitting_table(
+        headers, rows, max_chars=TEXT_BYTES, max_rows=TABLE_ROWS
     )
-    text = text[:TEXT_BYTES]
-    blocks = [section(f"*{title}*"), code_block(text)]
-    if bounded.truncated:
-        blocks.append(context(f"Showing the first {TABLE_ROWS} rows of {len(rows)}."))
+    blocks = [section(f"*{title}*"), code_block(table)]
+    if shown < len(rows):
+        blocks.append(context(messages.rows_shown(shown, len(rows))))
     return Reply(title, blocks=blocks)
 
 

@@ -13,6 +13,7 @@ from jarvice_tools.client import JarviceClient
 from jarvice_tools.sandbox import SandboxServer
 from jarvice_tools.settings import Caller, Credentials
 from slack_bot.bot import JobSubmitted, SlackBot
+from slack_bot.store import AuditEntry
 from slack_bot.testing import FakeSlack, SlackRequests
 from tests.slack.slack_helpers import (
     ADMIN,
@@ -322,3 +323,50 @@ async def test_every_command_is_audited_and_admins_can_read_it_back(
     shown = _text(await _answer(bot, fake_slack, requests, "audit-log", ADMIN))
     assert "command:jobs" in shown
     assert ALICE in shown
+
+
+async def test_a_long_audit_log_shows_whole_rows_and_sends_the_rest_as_csv(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+) -> None:
+    for index in range(100):
+        await bot.store.audit.record(
+            AuditEntry(
+                kind="command",
+                slack_user_id=ALICE,
+                action="tail",
+                arguments=f"number={index} lines=50 and a long tail of words",
+                outcome="ok",
+            )
+        )
+
+    message = await _answer(bot, fake_slack, requests, "audit-log limit=100", ADMIN)
+
+    table = message["blocks"][1]["text"]["text"].strip("`").splitlines()
+    rows = table[2:]
+    assert 0 < len(rows) < 100
+    assert all(row.rstrip().endswith("ok") for row in rows)
+    note = message["blocks"][2]["elements"][0]["text"]
+    assert f"Showing the newest {len(rows)} of 100 entries" in note
+    assert "CSV file in your direct messages" in note
+    uploaded = fake_slack.calls("upload")[0].raw.decode().splitlines()
+    assert uploaded[0].startswith("at,kind,slack_user_id")
+    assert len(uploaded) == 101
+    complete = fake_slack.calls("files.completeUploadExternal")[0].body
+    assert complete["channel_id"] == f"D{ADMIN}"
+
+
+async def test_a_short_audit_log_fits_in_the_message_without_a_file(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+) -> None:
+    await bot.store.audit.record(
+        AuditEntry(kind="command", slack_user_id=ALICE, action="jobs", outcome="ok")
+    )
+
+    message = await _answer(bot, fake_slack, requests, "audit-log", ADMIN)
+
+    assert len(message["blocks"]) == 2
+    assert fake_slack.calls("upload") == []
