@@ -22,11 +22,12 @@ from pydantic import BaseModel
 from jarvice_tools.actions import ACTIONS, Action, Guard, ResultKind, registry
 from jarvice_tools.errors import JarviceError
 from jarvice_tools.models import BillingReport, JobRef, JobStatusMap, SubmitResult
+from jarvice_tools.models.base import RequestModel
 from jarvice_tools.settings import Caller
 from slack_bot import confirm, forms, messages, render
 from slack_bot.args import ArgumentError, parse_action_arguments, split_words
 from slack_bot.router import CommandContext, Reply, Subcommand
-from slack_bot.uploads import upload_reply
+from slack_bot.uploads import upload, upload_reply
 
 if TYPE_CHECKING:
     from slack_bot.bot import SlackBot
@@ -121,6 +122,8 @@ async def run_action(action: Action[Any, Any], ctx: CommandContext) -> Reply | N
         return await _upload_billing(ctx, result)
     if isinstance(result, JobStatusMap):
         return await _status_card(ctx, result)
+    if action.kind is ResultKind.TEXT and isinstance(result, str):
+        return await _text_reply(ctx, action, params, result)
     reply = render.render(action, params, result)
     if isinstance(result, SubmitResult):
         assert ctx.caller is not None
@@ -149,6 +152,26 @@ async def _status_card(ctx: CommandContext, statuses: JobStatusMap) -> Reply:
             entry = None
     blocks = render.job_blocks(number, job, now=now, entry=entry)
     return Reply(f"Job {number}: {job.job_status}", blocks=blocks)
+
+
+async def _text_reply(
+    ctx: CommandContext, action: Action[Any, Any], params: BaseModel, text: str
+) -> Reply:
+    """The end of a text result, and the whole of it as a file in the caller's
+    direct messages when a message cannot hold it."""
+    output = render.bounded_output(text)
+    shown, total = output.lines_returned, output.lines_total
+    if not output.truncated:
+        return render.text_reply(action, params, output, "")
+    job = params.job_reference() if isinstance(params, RequestModel) else None
+    title = f"{action.title}: {job}" if job else action.title
+    filename = "-".join([action.name, *(job or "").split()[1:]]) + ".txt"
+    failed = await upload(ctx, text.encode(), filename, title)
+    if failed is None:
+        note = messages.output_sent(shown, total)
+    else:
+        note = messages.output_not_sent(shown, total, failed)
+    return render.text_reply(action, params, output, note)
 
 
 async def _upload_screenshot(

@@ -256,6 +256,32 @@ def more_jobs(shown: int, total: int) -> str:
     return f"Showing {shown} of {total} jobs. `{COMMAND} status <number>` shows one."
 
 
+def output_cut(shown: int, total: int) -> str:
+    return f"Showing the last {shown} of {total} lines."
+
+
+def output_sent(shown: int, total: int) -> str:
+    return (
+        f"Showing the last {shown} of {total} lines; the whole text is in a file "
+        "in your direct messages with this app."
+    )
+
+
+def output_not_sent(shown: int, total: int, reason: str) -> str:
+    return (
+        f"Showing the last {shown} of {total} lines; the whole text could not be "
+        f"sent to you as a file ({reason}). Try again in a moment."
+    )
+
+
+def alert_output_cut(shown: int, total: int) -> str:
+    """Under an alert's output: the button sends the rest privately."""
+    return (
+        f"Showing the last {shown} of {total} lines. *Full output* sends you "
+        "the whole text as a file, privately."
+    )
+
+
 def rows_shown(shown: int, total: int) -> str:
     return f"Showing the first {shown} rows of {total}."
 

@@ -38,7 +38,7 @@ from jarvice_tools.models import (
     ValidateResult,
     VaultListing,
 )
-from jarvice_tools.summaries import JobSummary, bound_text
+from jarvice_tools.summaries import BoundedText, JobSummary, bound_text
 from slack_bot import messages
 from slack_bot.blocks import (
     RUN_ACTION_ID,
@@ -55,6 +55,7 @@ from slack_bot.router import Reply
 __all__ = [
     "RUN_ACTION_ID",
     "STATUS_EMOJI",
+    "bounded_output",
     "fitting_table",
     "job_blocks",
     "job_line",
@@ -62,6 +63,7 @@ __all__ = [
     "run_button",
     "slack_time",
     "status_emoji",
+    "text_reply",
     "text_table",
 ]
 
@@ -240,16 +242,30 @@ def _status(
     return Reply(text, blocks=blocks)
 
 
-def _text(action: Action[Any, Any], params: BaseModel, text: str, now: float) -> Reply:
-    bounded = bound_text(text, max_lines=TEXT_LINES, max_bytes=TEXT_BYTES)
-    what = getattr(params, "job_reference", lambda: None)() or action.title
+def bounded_output(text: str) -> BoundedText:
+    """The end of a text result, as much as one message shows."""
+    return bound_text(text, max_lines=TEXT_LINES, max_bytes=TEXT_BYTES)
+
+
+def text_reply(
+    action: Action[Any, Any], params: BaseModel, output: BoundedText, note: str
+) -> Reply:
+    """A text result in a code block; `note` says what was left out, if any."""
+    job = getattr(params, "job_reference", lambda: None)()
+    of = f": {job}" if job else ""
     blocks = [
-        section(f"*{action.title}*: {what}"),
-        code_block(bounded.text or messages.EMPTY_OUTPUT),
+        section(f"*{action.title}*{of}"),
+        code_block(output.text or messages.EMPTY_OUTPUT),
     ]
-    if bounded.note:
-        blocks.append(context(bounded.note))
-    return Reply(f"{action.title}: {what}", blocks=blocks)
+    if output.truncated:
+        blocks.append(context(note))
+    return Reply(f"{action.title}{of}", blocks=blocks)
+
+
+def _text(action: Action[Any, Any], params: BaseModel, text: str, now: float) -> Reply:
+    output = bounded_output(text)
+    note = messages.output_cut(output.lines_returned, output.lines_total)
+    return text_reply(action, params, output, note)
 
 
 def _metrics(
@@ -496,10 +512,11 @@ def _validate(
 def _raw(action: Action[Any, Any], params: BaseModel, result: Any, now: float) -> Reply:
     data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
     text = json.dumps(data, indent=2, default=str)
-    bounded = bound_text(text, max_lines=TEXT_LINES, max_bytes=TEXT_BYTES)
+    bounded = bounded_output(text)
     blocks = [section(f"*{action.title}*"), code_block(bounded.text)]
-    if bounded.note:
-        blocks.append(context(bounded.note))
+    if bounded.truncated:
+        cut = messages.output_cut(bounded.lines_returned, bounded.lines_total)
+        blocks.append(context(cut))
     return Reply(action.title, blocks=blocks)
 
 

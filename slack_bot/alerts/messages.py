@@ -14,6 +14,7 @@ from typing import Any
 
 from jarvice_tools.models.jobs import JobEntry
 from jarvice_tools.summaries import BoundedText
+from slack_bot import messages
 from slack_bot.alerts import wording
 from slack_bot.blocks import (
     RUN_ACTION_ID,
@@ -101,8 +102,9 @@ def _output_blocks(output: BoundedText | str | None) -> list[Payload]:
     if not output.text.strip():
         return [section(wording.NO_OUTPUT)]
     blocks = [section(wording.OUTPUT_HEADING), code_block(output.text)]
-    if output.note:
-        blocks.append(context(output.note))
+    if output.truncated:
+        cut = messages.alert_output_cut(output.lines_returned, output.lines_total)
+        blocks.append(context(cut))
     return blocks
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from jarvice_tools.actions import ACTIONS
 from jarvice_tools.client import JarviceClient
 from jarvice_tools.sandbox import SandboxServer
 from jarvice_tools.settings import Caller, Credentials
+from jarvice_tools.summaries import bound_text
+from slack_bot.alerts.messages import JobFacts, final_alert
 from slack_bot.bot import JobSubmitted, SlackBot
 from slack_bot.store import AuditEntry
 from slack_bot.testing import FakeSlack, SlackRequests
@@ -370,3 +373,98 @@ async def test_a_short_audit_log_fits_in_the_message_without_a_file(
 
     assert len(message["blocks"]) == 2
     assert fake_slack.calls("upload") == []
+
+
+def _long_job(sandbox: SandboxServer, user: str, lines: int) -> int:
+    """A completed job of `user` whose output has `lines` numbered lines."""
+    account = sandbox.account(user)
+    script = "; ".join(f"echo line {i:03d} of the output" for i in range(lines))
+    body = {
+        "container": {"image": "library/ubuntu:jammy", "jobscript": script},
+        "machine": {"type": "n3", "nodes": 1},
+        "user": {"username": user, "apikey": account.apikey},
+    }
+    answer = httpx.post(f"{sandbox.url}/jarvice/batch", json=body, timeout=10)
+    number = int(answer.json()["number"])
+    sandbox.advance(60)
+    sandbox.clear_requests()
+    return number
+
+
+async def test_output_too_long_for_slack_arrives_whole_as_a_private_file(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = _long_job(sandbox, "alice", 300)
+
+    message = await _answer(
+        bot, fake_slack, requests, f"output {number} lines=0", ALICE
+    )
+
+    shown = _text(message)
+    assert "line 299 of the output" in shown
+    assert "line 000 of the output" not in shown
+    note = message["blocks"][-1]["elements"][0]["text"]
+    assert "the whole text is in a file in your direct messages" in note
+    assert "lines=N" not in shown
+    whole = fake_slack.calls("upload")[0].raw.decode()
+    assert "line 000 of the output" in whole
+    assert "line 299 of the output" in whole
+    asked = fake_slack.calls("files.getUploadURLExternal")[0].body
+    assert asked["filename"] == f"output-{number}.txt"
+    complete = fake_slack.calls("files.completeUploadExternal")[0].body
+    assert complete["channel_id"] == f"D{ALICE}"
+
+
+async def test_the_alerts_full_output_button_sends_the_whole_text(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = _long_job(sandbox, "alice", 300)
+    facts = JobFacts(number, "COMPLETED", "job", None, "n3", 1, None, None)
+    alert = final_alert(facts, owner="<@U1>", output=None)
+    full = next(b for b in alert["blocks"] if b["type"] == "actions")["elements"][0]
+
+    click = requests.click(full["action_id"], full["value"], user=ALICE)
+    await dispatch(bot, click)
+    await settle()
+
+    [answer] = fake_slack.responses(click.response_name)
+    assert "direct messages" in json.dumps(answer["blocks"])
+    assert "line 000 of the output" in fake_slack.calls("upload")[0].raw.decode()
+
+
+async def test_output_that_fits_is_not_sent_as_a_file(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = _long_job(sandbox, "alice", 5)
+
+    message = await _answer(bot, fake_slack, requests, f"output {number}", ALICE)
+
+    assert "line 004 of the output" in _text(message)
+    assert [b["type"] for b in message["blocks"]] == ["section", "section"]
+    assert fake_slack.calls("upload") == []
+
+
+def test_an_alerts_cut_output_points_to_the_full_output_button() -> None:
+    text = "\n".join(f"line {i}" for i in range(500))
+    output = bound_text(text, max_lines=20, max_bytes=2000)
+    facts = JobFacts(7, "COMPLETED WITH ERROR", "job", None, "n3", 1, None, None)
+
+    alert = final_alert(facts, owner="<@U1>", output=output)
+
+    note = next(b for b in alert["blocks"] if b["type"] == "context")
+    assert note["elements"][0]["text"] == (
+        "Showing the last 20 of 500 lines. *Full output* sends you the whole "
+        "text as a file, privately."
+    )
