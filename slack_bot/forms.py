@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -67,6 +67,8 @@ ANSWER_BUDGET = 2.2
 MAX_OPTIONS = 100
 UPLOAD_LIMIT = 3000
 """Characters a Slack text input takes at most (its max_length limit)."""
+METADATA_LIMIT = 3000
+"""Characters Slack keeps in a view's private_metadata."""
 KEY_LIKE = 16
 """A login username this long could be an API key typed into the wrong
 field: it is masked in what the form shows back."""
@@ -220,6 +222,11 @@ def _loading_view(callback_id: str, metadata: str) -> dict[str, Any]:
         [section(messages.LOADING)],
         metadata=metadata,
     )
+
+
+def _note_view(text: str) -> dict[str, Any]:
+    """A submit form replaced by a message (nothing left to submit)."""
+    return _modal(SUBMIT_CALLBACK, messages.SUBMIT_TITLE, [section(text)])
 
 
 def _failed_view(callback_id: str, reason: str) -> dict[str, Any]:
@@ -492,7 +499,10 @@ async def open_submit(
         )
         return Reply(messages.form_failed(str(problem)), outcome="invalid")
     ctx.bot.appdefs.put(ctx.user_id, app, appdef)
-    metadata = _metadata(ctx, app=app, command=chosen)
+    carried = _carried_appdef(appdef, chosen)
+    metadata = _metadata(ctx, app=app, command=chosen, appdef=carried)
+    if len(metadata) > METADATA_LIMIT:
+        metadata = _metadata(ctx, app=app, command=chosen)
     view = submit_view(app, appdef, chosen, catalog, metadata)
     await ctx.client.views_update(view_id=view_id, view=view)
     return None
@@ -632,13 +642,35 @@ async def on_submit_submission(
     form = Submission.of(body)
     app = str(form.metadata.get("app") or "")
     command = str(form.metadata.get("command") or "")
-    appdef = bot.appdefs.get(form.user_id, app) or await _refetch_appdef(
-        bot, form.user_id, app
-    )
+    caller = await bot.caller(form.user_id)
+    if caller is None:
+        await ack(response_action="update", view=_note_view(messages.NOT_LINKED))
+        await _audit_view(bot, form, "submit", "unlinked", f"app={app}")
+        return
+    appdef = await _submitted_appdef(bot, form, caller, app)
     if appdef is None:
         await ack(response_action="errors", errors={"machine": messages.form_slow(app)})
         await _audit_view(bot, form, "submit", "error:slow", f"app={app}")
         return
+    problems, params = _submit_params(form, app, command, appdef)
+    if problems or params is None:
+        await ack(
+            response_action="errors",
+            errors=_errors(problems, _SUBMIT_FIELDS, "machine"),
+        )
+        await _audit_view(
+            bot, form, "submit", "invalid", f"app={app} command={command}"
+        )
+        return
+    await ack()
+    await _submit_job(bot, form, registry.SUBMIT, params)
+
+
+def _submit_params(
+    form: Submission, app: str, command: str, appdef: AppDef
+) -> tuple[list[FieldProblem], BaseModel | None]:
+    """The form's values checked against the AppDef: the problems, or the
+    submission's parameters."""
     spec = appdef.commands.get(command)
     raw = {}
     for key, parameter in spec.parameters.items() if spec else []:
@@ -647,8 +679,6 @@ async def on_submit_submission(
     checked = check_submission(
         appdef, command, {k: v for k, v in raw.items() if v is not None}
     )
-    problems = list(checked.problems)
-    params = None
     submission: dict[str, Any] = {
         "app": app,
         "application": {
@@ -663,25 +693,55 @@ async def on_submit_submission(
     try:
         params = registry.SUBMIT.parse(submission)
     except InvalidParameters as error:
-        problems += list(error.problems)
-    if problems or params is None:
-        await ack(
-            response_action="errors",
-            errors=_errors(problems, _SUBMIT_FIELDS, "machine"),
-        )
-        await _audit_view(
-            bot, form, "submit", "invalid", f"app={app} command={command}"
-        )
-        return
-    await ack()
-    await _submit_job(bot, form, registry.SUBMIT, params)
+        return [*checked.problems, *error.problems], None
+    return list(checked.problems), params
 
 
-async def _refetch_appdef(bot: SlackBot, user_id: str, app: str) -> AppDef | None:
-    """The AppDef when this replica did not open the form (within budget)."""
-    caller = await bot.caller(user_id)
-    if caller is None or not app:
-        return None
+def _carried_appdef(appdef: AppDef, command: str) -> dict[str, Any]:
+    """What checking a submission of `command` needs from the AppDef, small
+    enough to travel in the form's private metadata: any replica, later,
+    checks the form without asking JARVICE again."""
+    parameters = {
+        key: parameter.model_dump(
+            mode="json",
+            include=_CHECKED_KEYS,
+            exclude_none=True,
+            exclude_defaults=True,
+        )
+        for key, parameter in appdef.commands[command].parameters.items()
+    }
+    return {"commands": {command: {"parameters": parameters}}}
+
+
+_CHECKED_KEYS = {
+    "type",
+    "required",
+    "value",
+    "min",
+    "max",
+    "step",
+    "precision",
+    "values",
+    "mvalues",
+    "filter",
+    "size",
+}
+
+
+async def _submitted_appdef(
+    bot: SlackBot, form: Submission, caller: Caller, app: str
+) -> AppDef | None:
+    """The AppDef to check a submitted form against: the part carried in the
+    form, else this replica's cache, else JARVICE's (within budget)."""
+    carried = form.metadata.get("appdef")
+    if isinstance(carried, dict):
+        try:
+            return AppDef.model_validate(carried)
+        except ValidationError:
+            logger.info("the submit form carried an unreadable AppDef")
+    cached = bot.appdefs.get(form.user_id, app)
+    if cached is not None or not app:
+        return cached
     try:
         appdef = await asyncio.wait_for(
             bot.jarvice.for_caller(caller).run(registry.APPDEF, {"name": app}),
@@ -689,7 +749,7 @@ async def _refetch_appdef(bot: SlackBot, user_id: str, app: str) -> AppDef | Non
         )
     except (TimeoutError, JarviceError):
         return None
-    bot.appdefs.put(user_id, app, appdef)
+    bot.appdefs.put(form.user_id, app, appdef)
     return appdef
 
 

@@ -11,7 +11,14 @@ from jarvice_tools.sandbox import SandboxServer
 from slack_bot.bot import JobSubmitted, SlackBot
 from slack_bot.forms import BATCH_CALLBACK, LOGIN_CALLBACK, SUBMIT_CALLBACK
 from slack_bot.testing import FakeSlack, SlackRequests, checkbox, selected, typed
-from tests.slack.slack_helpers import ALICE, dispatch, jarvice_paths, link, settle
+from tests.slack.slack_helpers import (
+    ALICE,
+    BotFactory,
+    dispatch,
+    jarvice_paths,
+    link,
+    settle,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -378,3 +385,61 @@ async def test_submit_needs_an_application_name(
     response = await dispatch(bot, requests.command("submit", user=ALICE))
     assert "Name the application" in response.body
     assert sandbox.requests == []
+
+
+async def test_a_submit_form_is_checked_on_another_replica_without_jarvice(
+    bot: SlackBot,
+    make_bot: BotFactory,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
+    other = await make_bot()
+    sandbox.clear_requests()
+
+    request = requests.submission(
+        SUBMIT_CALLBACK,
+        {
+            "p:count": typed("100"),
+            "p:solver": selected("gmres"),
+            "machine": selected("n3"),
+            "nodes": typed("1"),
+        },
+        user=ALICE,
+        private_metadata=view["private_metadata"],
+    )
+    answer = json.loads((await dispatch(other, request)).body)
+
+    assert answer["errors"]["p:count"] == "must be from 1 to 64"
+    assert sandbox.requests == []
+
+
+async def test_a_user_unlinked_since_opening_the_form_is_told_how_to_link(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
+    await bot.store.links.remove(ALICE)
+    sandbox.clear_requests()
+
+    answer = await _submit(
+        bot,
+        requests,
+        SUBMIT_CALLBACK,
+        {"p:count": typed("8"), "machine": selected("n3"), "nodes": typed("1")},
+        view["private_metadata"],
+    )
+    await settle()
+
+    assert answer["response_action"] == "update"
+    shown = json.dumps(answer["view"]["blocks"])
+    assert "/jarvice login" in shown
+    assert "took too long" not in shown
+    assert sandbox.requests == []
+    [entry] = [e for e in await bot.store.audit.recent() if e.kind == "view"]
+    assert (entry.action, entry.outcome) == ("submit", "unlinked")
