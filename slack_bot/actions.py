@@ -141,15 +141,16 @@ async def run_action(action: Action[Any, Any], ctx: CommandContext) -> Reply | N
 
 
 async def _status_card(ctx: CommandContext, statuses: JobStatusMap) -> Reply:
-    """The job card, with machine and nodes from the job list while active."""
+    """The job card, with machine x nodes and owner from the job list (of
+    active or of completed jobs: one more call either way); without them if
+    the list cannot be had."""
     now = time.time()
     number, job = next(iter(statuses.root.items()))
-    entry = None
-    if not job.is_final:
-        try:
-            entry = (await ctx.need_jarvice().jobs()).root.get(number)
-        except JarviceError:
-            entry = None
+    try:
+        jobs = await ctx.need_jarvice().jobs(completed=job.is_final)
+        entry = jobs.root.get(number)
+    except JarviceError:
+        entry = None
     blocks = render.job_blocks(number, job, now=now, entry=entry)
     return Reply(f"Job {number}: {job.job_status}", blocks=blocks)
 

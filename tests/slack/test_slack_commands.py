@@ -468,3 +468,39 @@ def test_an_alerts_cut_output_points_to_the_full_output_button() -> None:
         "Showing the last 20 of 500 lines. *Full output* sends you the whole "
         "text as a file, privately."
     )
+
+
+async def test_a_completed_jobs_card_shows_its_machine_and_owner(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = await _running_job(sandbox, "alice")
+    sandbox.set_status(number, "COMPLETED")
+    sandbox.clear_requests()
+
+    message = await _answer(bot, fake_slack, requests, f"status {number}", ALICE)
+
+    shown = _text(message)
+    assert "*Machine*\\nn3 x 2" in shown
+    assert "*Owner*\\nalice" in shown
+    assert [(r.endpoint, r.params.get("completed")) for r in sandbox.requests] == [
+        ("status", None),
+        ("jobs", "true"),
+    ]
+
+
+async def test_a_text_result_without_a_job_names_its_title_once(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+
+    message = await _answer(bot, fake_slack, requests, "history alice-myapp", ALICE)
+
+    assert message["text"] == "Image build history"
+    assert message["blocks"][0]["text"]["text"] == "*Image build history*"
