@@ -807,15 +807,17 @@ def _errors(
     errors: dict[str, list[str]] = {}
     for problem in problems:
         where = problem.field
+        text = messages.readable(problem.message, where)
         if where.startswith("application.parameters."):
             block = "p:" + where.removeprefix("application.parameters.")
-            text = messages.readable(problem.message)
+        elif where in fields:
+            block = fields[where]
+            if messages.is_generic(problem.message):
+                text = messages.FORM_PROBLEMS.get(block, text)
         else:
-            block = fields.get(where, fallback)
-            text = messages.readable(problem.message)
-            if where not in fields:
-                text = f"{where}: {text}"
-        errors.setdefault(block, []).append(text)
+            block, text = fallback, f"{where}: {text}"
+        if text not in errors.get(block, []):
+            errors.setdefault(block, []).append(text)
     return {block: "; ".join(texts)[:2000] for block, texts in errors.items()}
 
 

@@ -91,17 +91,40 @@ def bad_arguments(
     action: str, problems: Sequence[FieldProblem], usage: str, required: str
 ) -> str:
     lines = [f"Those arguments do not fit `{action}`; nothing was sent to JARVICE:"]
-    lines += [f"• `{p.field}` {readable(p.message)}" for p in problems]
+    lines += [f"• `{p.field}` {readable(p.message, p.field)}" for p in problems]
     lines.append(f"Usage: `{usage}`" + (f" ({required})" if required else ""))
     lines.append(f"`{COMMAND} help {action}` describes every parameter.")
     return "\n".join(lines)
 
 
-def readable(message: str) -> str:
+def readable(message: str, field: str = "") -> str:
+    """A validation message as the end of a sentence about `field`; never
+    a raw pattern."""
+    if message.startswith("String should match pattern"):
+        name = field.rsplit(".", 1)[-1]
+        return _FORMATS.get(name, "is not written in the expected format")
+    for generic, plain_words in _GENERIC.items():
+        if message.startswith(generic):
+            return plain_words
     return (
         message.replace("Input should be", "must be")
         .replace("Field required", "is required")
         .rstrip(".")
+    )
+
+
+_FORMATS = {"walltime": "must be a time as HH:MM:SS, e.g. 02:00:00"}
+_GENERIC = {
+    "Input should be a valid string": "must be filled in",
+    "String should have at least 1 character": "must not be empty",
+}
+
+
+def is_generic(message: str) -> bool:
+    """Whether a validation message says only that a value is missing or
+    malformed (a form then says what the field wants instead)."""
+    return message.startswith(
+        ("Input should be", "String should", "Field required", "is required")
     )
 
 
@@ -329,6 +352,17 @@ FORM_VAULT_HINT = "Storage mounted as /data; empty for your default vault."
 FORM_WALLTIME = "Maximum run time (optional)"
 FORM_WALLTIME_HINT = "HH:MM:SS, e.g. 02:00:00"
 FORM_LABEL = "Job label (optional)"
+FORM_PROBLEMS = {
+    "image": "Enter a container image, e.g. library/ubuntu:jammy.",
+    "script": "Enter the commands the job runs, e.g. hostname.",
+    "machine": "Choose a machine type.",
+    "nodes": "Enter a whole number of nodes, 1 or more.",
+    "walltime": "Write the maximum run time as HH:MM:SS, e.g. 02:00:00, or leave "
+    "it empty.",
+    "vault": "Enter a vault name, or leave it empty for your default vault.",
+    "label": "Enter a label, or leave it empty.",
+}
+"""What a form field wants, said instead of a generic validation message."""
 NO_MACHINES = "JARVICE lists no machine types you can use."
 FORM_CONST = "Fixed by the application"
 

@@ -504,3 +504,20 @@ async def test_a_text_result_without_a_job_names_its_title_once(
 
     assert message["text"] == "Image build history"
     assert message["blocks"][0]["text"]["text"] == "*Image build history*"
+
+
+
+async def test_a_bad_walltime_argument_is_explained_without_a_pattern(
+    bot: SlackBot, requests: SlackRequests, sandbox: SandboxServer
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    text = (
+        "submit jarvice-params application.command=run "
+        "application.walltime=soon machine.type=n3"
+    )
+
+    response = await dispatch(bot, requests.command(text, user=ALICE))
+
+    assert "`application.walltime` must be a time as HH:MM:SS" in response.body
+    assert "pattern" not in response.body
+    assert sandbox.requests == []

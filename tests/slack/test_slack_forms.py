@@ -221,8 +221,8 @@ async def test_batch_form_errors_show_inline_and_nothing_is_sent(
 
     errors = answer["errors"]
     assert "library/ubuntu:jammy" in errors["image"]
-    assert "script" in errors
-    assert "nodes" in errors
+    assert errors["script"] == "Enter the commands the job runs, e.g. hostname."
+    assert errors["nodes"] == "Enter a whole number of nodes, 1 or more."
     assert sandbox.requests == []
 
 
@@ -443,3 +443,31 @@ async def test_a_user_unlinked_since_opening_the_form_is_told_how_to_link(
     assert sandbox.requests == []
     [entry] = [e for e in await bot.store.audit.recent() if e.kind == "view"]
     assert (entry.action, entry.outcome) == ("submit", "unlinked")
+
+
+async def test_a_bad_walltime_is_explained_without_a_pattern(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
+
+    answer = await _submit(
+        bot,
+        requests,
+        SUBMIT_CALLBACK,
+        {
+            "p:count": typed("8"),
+            "machine": selected("n3"),
+            "nodes": typed("1"),
+            "walltime": typed("two hours"),
+        },
+        view["private_metadata"],
+    )
+
+    assert answer["errors"] == {
+        "walltime": "Write the maximum run time as HH:MM:SS, e.g. 02:00:00, or "
+        "leave it empty."
+    }
