@@ -37,6 +37,7 @@ __all__ = [
     "describe_arguments",
     "field_docs",
     "parse_action_arguments",
+    "plain_word",
     "positional_fields",
     "split_words",
 ]
@@ -50,6 +51,13 @@ _POSITIONAL_OVERRIDES: dict[type[BaseModel], tuple[str, ...]] = {
 }
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _SECRET_NAME = re.compile(r"(?i)(pass|secret|token|apikey|api_key|credential)")
+_PLAIN_WORD = re.compile(r"^[a-z][a-z-]{0,19}$")
+
+
+def plain_word(text: str) -> str | None:
+    """`text` if it looks like a word (and so may be repeated back), None if
+    it could be something pasted by mistake, an API key say."""
+    return text if _PLAIN_WORD.match(text) else None
 
 
 class ArgumentError(Exception):

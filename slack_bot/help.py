@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jarvice_tools.models import JobRef
 from slack_bot import messages
-from slack_bot.args import field_docs, positional_fields
+from slack_bot.args import field_docs, plain_word, positional_fields
 from slack_bot.blocks import context, section
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ class HelpBook:
             return Reply(messages.HELP_INTRO, blocks=self.overview(), outcome="help")
         subcommand = self.router.get(topic)
         if subcommand is None:
-            text = messages.unknown_action(topic, self.router.suggest(topic))
+            suggestion = self.router.suggest(topic)
+            text = messages.unknown_action(plain_word(topic), suggestion)
             return Reply(text, outcome="help")
         blocks = self.page(subcommand)
         return Reply(f"{messages.COMMAND} {subcommand.usage}", blocks, outcome="help")

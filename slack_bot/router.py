@@ -44,7 +44,6 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -61,7 +60,7 @@ from jarvice_tools.errors import JarviceError
 from jarvice_tools.redact import redact
 from jarvice_tools.settings import Caller
 from slack_bot import messages
-from slack_bot.args import ArgumentError, describe_arguments
+from slack_bot.args import ArgumentError, describe_arguments, plain_word
 from slack_bot.store import AuditEntry
 
 if TYPE_CHECKING:
@@ -79,10 +78,6 @@ logger = logging.getLogger("slack_bot")
 
 Handler = Callable[["CommandContext"], Awaitable["Reply | None"]]
 Prepare = Callable[[str], Any]
-
-_PLAIN_WORD = re.compile(r"^[a-z][a-z-]{0,19}$")
-"""An unknown name is repeated back only if it looks like a word, never if
-it could be something pasted by mistake (a key, say)."""
 
 
 @dataclass
@@ -263,7 +258,7 @@ class CommandRouter:
         subcommand = self._commands.get(name)
         if subcommand is None:
             suggestion = self.suggest(name)
-            shown = name if _PLAIN_WORD.match(name) else None
+            shown = plain_word(name)
             reply = Reply(
                 messages.unknown_action(shown, suggestion),
                 outcome="unknown",

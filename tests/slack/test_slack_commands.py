@@ -506,6 +506,19 @@ async def test_a_text_result_without_a_job_names_its_title_once(
     assert message["blocks"][0]["text"]["text"] == "*Image build history*"
 
 
+async def test_help_on_an_unknown_topic_does_not_repeat_a_pasted_key(
+    bot: SlackBot, requests: SlackRequests, sandbox: SandboxServer
+) -> None:
+    key = sandbox.account("alice").apikey
+
+    pasted = await dispatch(bot, requests.command(f"help {key}", user=ALICE))
+    typo = await dispatch(bot, requests.command("help stauts", user=ALICE))
+
+    assert key not in pasted.body
+    assert "There is no action by that name" in pasted.body
+    assert "`stauts`" in typo.body
+    assert "Did you mean `status`?" in typo.body
+
 
 async def test_a_bad_walltime_argument_is_explained_without_a_pattern(
     bot: SlackBot, requests: SlackRequests, sandbox: SandboxServer
