@@ -162,7 +162,9 @@ async def _run_confirmed(
     action = get_action(pending.action)
     what = _what(pending)
     caller = await bot.caller(user_id)
-    if caller is None or caller.username != pending.jarvice_username:
+    if caller is None:
+        return Reply(messages.CONFIRM_UNLINKED, outcome="unlinked")
+    if caller.username != pending.jarvice_username:
         return Reply(messages.CONFIRM_RELINKED, outcome="relinked")
     try:
         params = action.parse(pending.arguments)

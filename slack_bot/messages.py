@@ -248,6 +248,10 @@ CONFIRM_ALREADY_DECIDED = (
     "This card was already confirmed or cancelled; a second click does nothing."
 )
 CONFIRM_UNKNOWN = "This confirmation is unknown (perhaps cleaned up). Nothing was sent."
+CONFIRM_UNLINKED = (
+    "You are no longer linked to JARVICE, so nothing was sent. Run "
+    f"`{COMMAND} login`, then the command again."
+)
 CONFIRM_RELINKED = (
     "You are now linked to a different JARVICE user than when you asked, so "
     "nothing was sent. Run the command again."

@@ -219,6 +219,25 @@ async def test_a_user_who_relinked_as_someone_else_cannot_confirm(
     assert "terminate" not in jarvice_paths(sandbox)
 
 
+async def test_a_user_who_logged_out_is_told_to_log_in_again(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> None:
+    await link(bot, sandbox, ALICE, "alice")
+    number = await _running_job(sandbox)
+    card_id, _ = await _card(bot, fake_slack, requests, f"terminate {number}")
+    await bot.store.links.remove(ALICE)
+
+    answer = await _click(bot, fake_slack, requests, CONFIRM_ACTION_ID, card_id, ALICE)
+
+    assert "no longer linked to JARVICE" in answer["text"]
+    assert "/jarvice login" in answer["text"]
+    assert "different JARVICE user" not in answer["text"]
+    assert "terminate" not in jarvice_paths(sandbox)
+
+
 async def test_a_click_landing_on_another_replica_works_once(
     make_bot: BotFactory,
     database_url: str,
