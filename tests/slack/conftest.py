@@ -22,7 +22,15 @@ from slack_bot.bot import JobSubmitted, SlackBot
 from slack_bot.settings import SlackSettings
 from slack_bot.store import Store
 from slack_bot.testing import FakeSlack, SlackRequests
-from tests.slack.slack_helpers import ADMIN, SECRET, BotFactory, settle
+from tests.slack.slack_helpers import (
+    ADMIN,
+    ALICE,
+    SECRET,
+    BotFactory,
+    link,
+    running_job,
+    settle,
+)
 
 
 @pytest.fixture
@@ -88,6 +96,18 @@ async def make_bot(settings: SlackSettings) -> AsyncIterator[BotFactory]:
 @pytest.fixture
 async def bot(make_bot: BotFactory) -> SlackBot:
     return await make_bot()
+
+
+@pytest.fixture
+async def alice(bot: SlackBot, sandbox: SandboxServer) -> str:
+    """Alice (ALICE) linked to the sandbox's alice: her API key."""
+    return await link(bot, sandbox, ALICE, "alice")
+
+
+@pytest.fixture
+def alice_job(alice: str, sandbox: SandboxServer) -> int:
+    """Alice linked, with a running job: its number."""
+    return running_job(sandbox, "alice")
 
 
 @pytest.fixture

@@ -20,14 +20,7 @@ from slack_bot.alerts.messages import JobFacts, final_alert
 from slack_bot.blocks import actions, button, header, plain, run_button, section
 from slack_bot.bot import SlackBot
 from slack_bot.testing import FakeSlack, SlackRequests, message_problems, view_problems
-from tests.slack.slack_helpers import (
-    ALICE,
-    dispatch,
-    jarvice_paths,
-    link,
-    running_job,
-    settle,
-)
+from tests.slack.slack_helpers import ALICE, dispatch, jarvice_paths, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -128,10 +121,9 @@ async def test_a_running_jobs_card_and_the_submit_reply_reach_slack(
     bot: SlackBot,
     fake_slack: FakeSlack,
     requests: SlackRequests,
-    sandbox: SandboxServer,
+    alice_job: int,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    number = running_job(sandbox, "alice")
+    number = alice_job
     status = requests.command(f"status {number}", user=ALICE)
     batch = requests.command(
         "batch container.image=library/ubuntu container.jobscript=hostname "
@@ -165,9 +157,9 @@ async def test_each_run_button_and_an_old_plain_one_run_their_command(
     fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    alice_job: int,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    number = running_job(sandbox, "alice")
+    number = alice_job
     tail = run_button("Tail", f"tail {number}")
     clicks = [
         requests.click(tail["action_id"], tail["value"], user=ALICE),

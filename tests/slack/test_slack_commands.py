@@ -47,6 +47,16 @@ async def _answer(
     return dict(bodies[0])
 
 
+def _private_file(fake: FakeSlack, user: str) -> tuple[str, bytes]:
+    """The one file uploaded, which must be in `user`'s direct messages:
+    its name and its content."""
+    [asked] = fake.calls("files.getUploadURLExternal")
+    [complete] = fake.calls("files.completeUploadExternal")
+    assert complete.body["channel_id"] == f"D{user}"
+    [uploaded] = fake.calls("upload")
+    return str(asked.body["filename"]), uploaded.raw
+
+
 async def _running_job(sandbox: SandboxServer, user: str) -> int:
     account = sandbox.account(user)
     caller = Caller(credentials=Credentials(username=user, apikey=account.apikey))
@@ -237,12 +247,10 @@ async def test_billing_arrives_as_a_csv_file_in_a_direct_message(
     assert "direct messages" in message["text"]
     opened = fake_slack.calls("conversations.open")
     assert opened[0].body["users"] == ADMIN
-    uploaded = fake_slack.calls("upload")
-    assert uploaded[0].raw.startswith(b"Job Number") or b"," in uploaded[0].raw
+    filename, content = _private_file(fake_slack, ADMIN)
+    assert content.startswith(b"Job Number") or b"," in content
+    assert filename.endswith(".csv")
     complete = fake_slack.calls("files.completeUploadExternal")[0].body
-    assert complete["channel_id"] == f"D{ADMIN}"
-    asked = fake_slack.calls("files.getUploadURLExternal")[0].body
-    assert asked["filename"].endswith(".csv")
     assert "billing report" in complete["files"]
 
 
@@ -259,11 +267,9 @@ async def test_a_screenshot_is_uploaded_as_an_image(
 
     await _answer(bot, fake_slack, requests, f"screenshot {desktop}", ALICE)
 
-    assert fake_slack.calls("upload")[0].raw.startswith(b"\x89PNG")
-    asked = fake_slack.calls("files.getUploadURLExternal")[0].body
-    assert asked["filename"] == f"screenshot-{desktop}.png"
-    complete = fake_slack.calls("files.completeUploadExternal")[0].body
-    assert complete["channel_id"] == f"D{ALICE}"
+    filename, content = _private_file(fake_slack, ALICE)
+    assert content.startswith(b"\x89PNG")
+    assert filename == f"screenshot-{desktop}.png"
 
 
 async def test_a_batch_command_submits_and_announces_the_job(
@@ -353,11 +359,10 @@ async def test_a_long_audit_log_shows_whole_rows_and_sends_the_rest_as_csv(
     note = message["blocks"][2]["elements"][0]["text"]
     assert f"Showing the newest {len(rows)} of 100 entries" in note
     assert "CSV file in your direct messages" in note
-    uploaded = fake_slack.calls("upload")[0].raw.decode().splitlines()
-    assert uploaded[0].startswith("at,kind,slack_user_id")
-    assert len(uploaded) == 101
-    complete = fake_slack.calls("files.completeUploadExternal")[0].body
-    assert complete["channel_id"] == f"D{ADMIN}"
+    filename, content = _private_file(fake_slack, ADMIN)
+    lines = content.decode().splitlines()
+    assert lines[0].startswith("at,kind,slack_user_id")
+    assert (len(lines), filename[-4:]) == (101, ".csv")
 
 
 async def test_a_short_audit_log_fits_in_the_message_without_a_file(
@@ -391,15 +396,16 @@ def _long_job(sandbox: SandboxServer, user: str, lines: int) -> int:
     return number
 
 
-async def test_output_too_long_for_slack_arrives_whole_as_a_private_file(
-    bot: SlackBot,
-    fake_slack: FakeSlack,
-    requests: SlackRequests,
-    sandbox: SandboxServer,
-) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    number = _long_job(sandbox, "alice", 300)
+@pytest.fixture
+def long_job(sandbox: SandboxServer, alice: str) -> int:
+    """Alice linked, with a completed job of 300 lines of output."""
+    return _long_job(sandbox, "alice", 300)
 
+
+async def test_output_too_long_for_slack_arrives_whole_as_a_private_file(
+    bot: SlackBot, fake_slack: FakeSlack, requests: SlackRequests, long_job: int
+) -> None:
+    number = long_job
     message = await _answer(
         bot, fake_slack, requests, f"output {number} lines=0", ALICE
     )
@@ -410,24 +416,16 @@ async def test_output_too_long_for_slack_arrives_whole_as_a_private_file(
     note = message["blocks"][-1]["elements"][0]["text"]
     assert "the whole text is in a file in your direct messages" in note
     assert "lines=N" not in shown
-    whole = fake_slack.calls("upload")[0].raw.decode()
-    assert "line 000 of the output" in whole
-    assert "line 299 of the output" in whole
-    asked = fake_slack.calls("files.getUploadURLExternal")[0].body
-    assert asked["filename"] == f"output-{number}.txt"
-    complete = fake_slack.calls("files.completeUploadExternal")[0].body
-    assert complete["channel_id"] == f"D{ALICE}"
+    filename, content = _private_file(fake_slack, ALICE)
+    assert filename == f"output-{number}.txt"
+    assert "line 000 of the output" in content.decode()
+    assert "line 299 of the output" in content.decode()
 
 
 async def test_the_alerts_full_output_button_sends_the_whole_text(
-    bot: SlackBot,
-    fake_slack: FakeSlack,
-    requests: SlackRequests,
-    sandbox: SandboxServer,
+    bot: SlackBot, fake_slack: FakeSlack, requests: SlackRequests, long_job: int
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    number = _long_job(sandbox, "alice", 300)
-    facts = JobFacts(number, "COMPLETED", "job", None, "n3", 1, None, None)
+    facts = JobFacts(long_job, "COMPLETED", "job", None, "n3", 1, None, None)
     alert = final_alert(facts, owner="<@U1>", output=None)
     full = next(b for b in alert["blocks"] if b["type"] == "actions")["elements"][0]
 
@@ -437,7 +435,7 @@ async def test_the_alerts_full_output_button_sends_the_whole_text(
 
     [answer] = fake_slack.responses(click.response_name)
     assert "direct messages" in json.dumps(answer["blocks"])
-    assert "line 000 of the output" in fake_slack.calls("upload")[0].raw.decode()
+    assert b"line 000 of the output" in _private_file(fake_slack, ALICE)[1]
 
 
 async def test_output_that_fits_is_not_sent_as_a_file(
@@ -445,8 +443,8 @@ async def test_output_that_fits_is_not_sent_as_a_file(
     fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    alice: str,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
     number = _long_job(sandbox, "alice", 5)
 
     message = await _answer(bot, fake_slack, requests, f"output {number}", ALICE)
@@ -475,8 +473,8 @@ async def test_a_completed_jobs_card_shows_its_machine_and_owner(
     fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    alice: str,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
     number = await _running_job(sandbox, "alice")
     sandbox.set_status(number, "COMPLETED")
     sandbox.clear_requests()
@@ -496,10 +494,8 @@ async def test_a_text_result_without_a_job_names_its_title_once(
     bot: SlackBot,
     fake_slack: FakeSlack,
     requests: SlackRequests,
-    sandbox: SandboxServer,
+    alice: str,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-
     message = await _answer(bot, fake_slack, requests, "history alice-myapp", ALICE)
 
     assert message["text"] == "Image build history"
@@ -521,9 +517,11 @@ async def test_help_on_an_unknown_topic_does_not_repeat_a_pasted_key(
 
 
 async def test_a_bad_walltime_argument_is_explained_without_a_pattern(
-    bot: SlackBot, requests: SlackRequests, sandbox: SandboxServer
+    bot: SlackBot,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+    alice: str,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
     text = (
         "submit jarvice-params application.command=run "
         "application.walltime=soon machine.type=n3"

@@ -224,10 +224,9 @@ async def test_a_user_who_logged_out_is_told_to_log_in_again(
     fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    alice_job: int,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    number = await _running_job(sandbox)
-    card_id, _ = await _card(bot, fake_slack, requests, f"terminate {number}")
+    card_id, _ = await _card(bot, fake_slack, requests, f"terminate {alice_job}")
     await bot.store.links.remove(ALICE)
 
     answer = await _click(bot, fake_slack, requests, CONFIRM_ACTION_ID, card_id, ALICE)

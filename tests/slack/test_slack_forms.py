@@ -58,6 +58,32 @@ async def _submit(
     return json.loads(response.body) if response.body else {}
 
 
+async def _run_params(
+    bot: SlackBot,
+    requests: SlackRequests,
+    view: dict[str, Any],
+    **values: dict[str, Any],
+) -> dict[str, Any]:
+    """Submit the jarvice-params form: a valid run unless `values` (block_id
+    -> element state) say otherwise."""
+    run = {"p:count": typed("8"), "machine": selected("n3"), "nodes": typed("1")}
+    return await _submit(
+        bot, requests, SUBMIT_CALLBACK, run | values, view["private_metadata"]
+    )
+
+
+@pytest.fixture
+async def view(
+    bot: SlackBot,
+    fake_slack: FakeSlack,
+    requests: SlackRequests,
+    sandbox: SandboxServer,
+) -> dict[str, Any]:
+    """Alice linked, and the form of jarvice-params opened: the view."""
+    await link(bot, sandbox, ALICE, "alice")
+    return await _open(bot, fake_slack, requests, "submit jarvice-params")
+
+
 # Login.
 
 
@@ -303,12 +329,10 @@ async def test_submit_form_is_built_from_the_appdef(
 
 async def test_submit_form_validates_against_the_appdef_inline(
     bot: SlackBot,
-    fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    view: dict[str, Any],
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
     sandbox.clear_requests()
 
     answer = await _submit(
@@ -336,14 +360,11 @@ async def test_submit_form_validates_against_the_appdef_inline(
 
 async def test_a_valid_submit_form_runs_the_application(
     bot: SlackBot,
-    fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
     submitted: list[JobSubmitted],
+    view: dict[str, Any],
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
-
     answer = await _submit(
         bot,
         requests,
@@ -388,29 +409,15 @@ async def test_submit_needs_an_application_name(
 
 
 async def test_a_submit_form_is_checked_on_another_replica_without_jarvice(
-    bot: SlackBot,
     make_bot: BotFactory,
-    fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    view: dict[str, Any],
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
     other = await make_bot()
     sandbox.clear_requests()
 
-    request = requests.submission(
-        SUBMIT_CALLBACK,
-        {
-            "p:count": typed("100"),
-            "p:solver": selected("gmres"),
-            "machine": selected("n3"),
-            "nodes": typed("1"),
-        },
-        user=ALICE,
-        private_metadata=view["private_metadata"],
-    )
-    answer = json.loads((await dispatch(other, request)).body)
+    answer = await _run_params(other, requests, view, **{"p:count": typed("100")})
 
     assert answer["errors"]["p:count"] == "must be from 1 to 64"
     assert sandbox.requests == []
@@ -418,22 +425,14 @@ async def test_a_submit_form_is_checked_on_another_replica_without_jarvice(
 
 async def test_a_user_unlinked_since_opening_the_form_is_told_how_to_link(
     bot: SlackBot,
-    fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    view: dict[str, Any],
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
     await bot.store.links.remove(ALICE)
     sandbox.clear_requests()
 
-    answer = await _submit(
-        bot,
-        requests,
-        SUBMIT_CALLBACK,
-        {"p:count": typed("8"), "machine": selected("n3"), "nodes": typed("1")},
-        view["private_metadata"],
-    )
+    answer = await _run_params(bot, requests, view)
     await settle()
 
     assert answer["response_action"] == "update"
@@ -447,25 +446,10 @@ async def test_a_user_unlinked_since_opening_the_form_is_told_how_to_link(
 
 async def test_a_bad_walltime_is_explained_without_a_pattern(
     bot: SlackBot,
-    fake_slack: FakeSlack,
     requests: SlackRequests,
-    sandbox: SandboxServer,
+    view: dict[str, Any],
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    view = await _open(bot, fake_slack, requests, "submit jarvice-params")
-
-    answer = await _submit(
-        bot,
-        requests,
-        SUBMIT_CALLBACK,
-        {
-            "p:count": typed("8"),
-            "machine": selected("n3"),
-            "nodes": typed("1"),
-            "walltime": typed("two hours"),
-        },
-        view["private_metadata"],
-    )
+    answer = await _run_params(bot, requests, view, walltime=typed("two hours"))
 
     assert answer["errors"] == {
         "walltime": "Write the maximum run time as HH:MM:SS, e.g. 02:00:00, or "

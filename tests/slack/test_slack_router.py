@@ -180,11 +180,10 @@ async def test_a_run_button_runs_its_command_as_whoever_clicks(
 
 async def test_every_run_button_click_is_audited_even_when_answered_at_once(
     bot: SlackBot,
-    fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    alice: str,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
     values = ["stauts 1", "status abc def", "help", "", "zq8Xk2pLm9Qw4Rt7"]
 
     for value in values:
@@ -208,10 +207,9 @@ async def test_a_run_button_only_runs_actions_that_read(
     fake_slack: FakeSlack,
     requests: SlackRequests,
     sandbox: SandboxServer,
+    alice_job: int,
 ) -> None:
-    await link(bot, sandbox, ALICE, "alice")
-    number = running_job(sandbox, "alice")
-    values = [f"terminate {number}", f"shutdown {number}", "logout", "login"]
+    values = [f"terminate {alice_job}", f"shutdown {alice_job}", "logout", "login"]
     clicks = [requests.click(RUN_ACTION_ID, v, user=ALICE) for v in values]
 
     for click in clicks:
