@@ -19,7 +19,9 @@ named in `EXTENSIONS` (the alerts package, `slack_bot.alerts`, is one). In
 
 Buttons in messages that run a read-only command for whoever clicks (e.g.
 "Full output" on an alert) need no handler of their own: use
-`slack_bot.render.run_button(label, "output 42 lines=0")`.
+`slack_bot.render.run_button(label, "output 42 lines=0")`. A click runs
+only subcommands registered with `button=True` (the registry's reads,
+`help`, `whoami`); others are refused, and every click is audited.
 """
 
 from __future__ import annotations
