@@ -178,9 +178,12 @@ class JarviceClient:
     ) -> R:
         """Run `action`: validate, apply its guard, send, decode.
 
-        Raises `InvalidParameters`, `AdminRequired`, `ConfirmationRequired`
-        or `ConfirmationRejected` before anything is sent.
+        Raises `GuardError` for an action that is not the registered one (a
+        copy with another guard, say), and `InvalidParameters`,
+        `AdminRequired`, `ConfirmationRequired` or `ConfirmationRejected`;
+        each before anything is sent.
         """
+        _require_registered(action)
         checked = action.parse(params)
         caller = self._require_caller(action)
 
@@ -204,6 +207,7 @@ class JarviceClient:
         self, action: Action[P, Any], params: P | Mapping[str, Any]
     ) -> ConfirmationPreview:
         """What a human should see before confirming `action` (reads only)."""
+        _require_registered(action)
         checked = action.parse(params)
         caller = self._require_caller(action)
         digest = fingerprint(action.name, checked, caller.username)
@@ -652,6 +656,20 @@ _SIGNAL_CONSEQUENCE = (
     "Unless the application handles this signal, the job's processes end, "
     "and the job most likely ends with them: unsaved work is lost."
 )
+
+
+def _require_registered(action: Action[Any, Any]) -> None:
+    """Guards are read from the action, so only the registry's own objects
+    run: a copy (`dataclasses.replace(TERMINATE, guard=Guard.READ)`) or a
+    hand-made Action is refused."""
+    if act.ACTIONS.get(action.name) is not action:
+        raise errors.GuardError(
+            f"The {action.name!r} action given is not the one in the registry "
+            "(a modified copy or a hand-made Action), so it was refused and "
+            "nothing was sent to JARVICE. Run the registered action instead: "
+            f"get_action({action.name!r}).",
+            action=action.name,
+        )
 
 
 def _timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:

@@ -15,6 +15,7 @@ from jarvice_tools.errors import (
     AdminRequired,
     ConfirmationRejected,
     ConfirmationRequired,
+    GuardError,
 )
 from jarvice_tools.models import JobRef, SignalParams
 from tests.toollayer.support import (
@@ -176,6 +177,33 @@ async def test_admin_action_runs_for_an_admin(
     projects = await client.for_caller(admin).projects()
 
     assert projects.root == {"acme-proj": ["alice", "bob"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "params"),
+    [
+        ("terminate", {"guard": Guard.READ}, {"number": 7}),
+        ("shutdown", {"guard": Guard.WRITE}, {"number": 7}),
+        ("projects", {"guard": Guard.READ}, {}),
+        ("signal", {"confirm_when": None}, {"number": 7, "signal": 9}),
+        ("status", {"name": "my-status"}, {"number": 7}),
+    ],
+    ids=["terminate-read", "shutdown-write", "projects-read", "signal-9", "renamed"],
+)
+async def test_a_modified_copy_of_an_action_is_refused_and_sends_nothing(
+    client: JarviceClient,
+    script: ScriptedTransport,
+    name: str,
+    changes: dict[str, object],
+    params: dict[str, object],
+) -> None:
+    copy = dataclasses.replace(ACTIONS[name], **changes)  # type: ignore[arg-type]
+
+    with pytest.raises(GuardError, match="not the one in the registry"):
+        await client.run(copy, params)
+    with pytest.raises(GuardError, match="nothing was sent"):
+        await client.preview(copy, params)
+    assert script.requests == []
 
 
 @pytest.mark.parametrize("signal", [1, 2, 9, 10, 15])
