@@ -108,10 +108,10 @@ class Action(Generic[P, R]):
         """The parameter model from raw input, or `InvalidParameters`
         naming each field at fault (nothing has been sent).
 
-        Another model (a subclass, say `SignalParams` for `status`) is checked
-        field by field: its extra fields would otherwise go on the wire."""
-        if type(raw) is self.params:
-            return raw
+        A model is always checked again, field by field: one of this very
+        class may have been made with `model_construct` (no checks at all), and
+        another (a subclass, say `SignalParams` for `status`) would put its
+        extra fields on the wire."""
         if isinstance(raw, BaseModel):
             raw = raw.model_dump(exclude_unset=True)
         try:

@@ -169,6 +169,30 @@ def test_a_secret_typed_in_a_bad_field_is_not_echoed() -> None:
     assert secret not in repr(caught.value.problems)
 
 
+@pytest.mark.parametrize(
+    ("action", "unchecked", "field"),
+    [
+        ("output", JobLinesParams.model_construct(number=7, lines=-5), "lines"),
+        ("status", JobRef.model_construct(number=None, name=None), "number"),
+        ("status", JobRef.model_construct(number=7, name="other_s1"), "name"),
+        ("signal", SignalParams.model_construct(number=7, signal=0), "signal"),
+    ],
+    ids=["negative-lines", "no-job", "number-and-name", "signal-0"],
+)
+async def test_an_unchecked_model_of_the_right_class_is_validated_and_not_sent(
+    client: JarviceClient,
+    script: ScriptedTransport,
+    action: str,
+    unchecked: JobRef,
+    field: str,
+) -> None:
+    with pytest.raises(InvalidParameters) as caught:
+        await client.run(get_action(action), unchecked)
+
+    assert field in [problem.field for problem in caught.value.problems]
+    assert script.requests == []
+
+
 def test_another_model_is_checked_field_by_field() -> None:
     status = get_action("status")
 
