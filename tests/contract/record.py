@@ -4,7 +4,9 @@ Without `--real` it records against an in-process sandbox into
 tests/cassettes. With `--real` it records against the JARVICE named by
 `JARVICE_API_URL`, `JARVICE_USERNAME` and `JARVICE_APIKEY` (and, for the
 admin steps, `JARVICE_ADMIN_USERNAME` and `JARVICE_ADMIN_APIKEY`) into
-`--out`. Keys are replaced by a placeholder before anything is written.
+`--out`. The callers' keys, and any pullsecret or password sent, are
+replaced by placeholders wherever they appear before anything is written,
+and a cassette that still holds one is deleted with an error.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from jarvice_tools import Caller, Credentials, JarviceClient
 from jarvice_tools.sandbox import SandboxServer
-from tests.contract.cassettes import CASSETTES, recorder
+from tests.contract.cassettes import CASSETTES, Scrubber, check_written, recorder
 from tests.contract.tour import Outcome, TourPlan, Wait, tour
 
 CASSETTE = "tour.yaml"
@@ -34,14 +36,22 @@ def caller(username: str, apikey: str, *, admin: bool = False) -> Caller:
     )
 
 
+def scrubber_for(*callers: Caller) -> Scrubber:
+    """A scrubber that knows these callers' API keys."""
+    return Scrubber(c.credentials.apikey.get_secret_value() for c in callers)
+
+
 async def run_tour(
     url: str, user: Caller, admin: Caller, wait: Wait, plan: TourPlan, out: Path
 ) -> dict[str, Outcome]:
+    scrubber = scrubber_for(user, admin)
     async with JarviceClient(url, caller=user) as jarvice:
-        machine = recorder(record=True)
+        machine = recorder(record=True, scrubber=scrubber)
         machine.cassette_library_dir = str(out)
         with machine.use_cassette(CASSETTE):
-            return await tour(jarvice, jarvice.for_caller(admin), wait, plan)
+            results = await tour(jarvice, jarvice.for_caller(admin), wait, plan)
+    check_written(out / CASSETTE, scrubber)
+    return results
 
 
 def record(
