@@ -10,7 +10,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from jarvice_tools.errors import FieldProblem, InvalidParameters
-from jarvice_tools.models.base import RequestModel
+from jarvice_tools.models.base import PATTERN_MESSAGES, RequestModel
 
 __all__ = [
     "TOOLSETS",
@@ -139,5 +139,7 @@ def problems_from(error: ValidationError) -> list[FieldProblem]:
             message = "is required"
         elif item["type"] == "literal_error":
             message = message.replace("Input should be", "must be")
+        elif item["type"] == "string_pattern_mismatch":
+            message = PATTERN_MESSAGES.get(str(context.get("pattern")), message)
         problems.append(FieldProblem(field=field, message=message))
     return problems

@@ -9,7 +9,31 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["ApiModel", "RequestModel"]
+__all__ = [
+    "GEOMETRY",
+    "MACHINE_NAME",
+    "NO_SPACES",
+    "PATTERN_MESSAGES",
+    "WALLTIME",
+    "ApiModel",
+    "RequestModel",
+]
+
+NO_SPACES = r"^\S+$"
+MACHINE_NAME = r"^[A-Za-z0-9_.-]+$"
+WALLTIME = r"^\d{1,4}:[0-5]\d:[0-5]\d$"
+GEOMETRY = r"^\d+x\d+$"
+
+PATTERN_MESSAGES = {
+    NO_SPACES: "must not contain spaces",
+    MACHINE_NAME: (
+        "may hold only letters, digits, '.', '_' and '-', for example n0 or ng4"
+    ),
+    WALLTIME: "must be HH:MM:SS, for example 02:00:00",
+    GEOMETRY: "must be WIDTHxHEIGHT in pixels, for example 1904x841",
+}
+"""What each string pattern of the request models means, in words: a field
+that does not match is told this, not the regular expression."""
 
 
 class ApiModel(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, get_args
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from jarvice_tools.models.base import RequestModel
+from jarvice_tools.models.base import NO_SPACES, RequestModel
 from jarvice_tools.models.jobs import ALL_STATUSES
 
 __all__ = [
@@ -120,7 +120,7 @@ class JobRef(QueryParams):
         default=None,
         min_length=1,
         max_length=256,
-        pattern=r"^\S+$",
+        pattern=NO_SPACES,
         description=(
             "The job name, e.g. 20230901131135-NNW6B-jarvice-batch-alice_s1. "
             "Give this or `number`, not both."
@@ -318,7 +318,7 @@ class HistoryParams(QueryParams):
 class PullParams(QueryParams):
     repo: str = Field(
         min_length=1,
-        pattern=r"^\S+$",
+        pattern=NO_SPACES,
         description="Docker repository to pull, as `docker pull` takes it.",
     )
     target: str = Field(

@@ -12,7 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from jarvice_tools.models.base import RequestModel
+from jarvice_tools.models.base import (
+    GEOMETRY,
+    MACHINE_NAME,
+    NO_SPACES,
+    WALLTIME,
+    RequestModel,
+)
 
 __all__ = [
     "DOCKER_HUB_HOSTS",
@@ -47,7 +53,7 @@ def official_image_fix(image: str) -> str | None:
 class ContainerSpec(RequestModel):
     image: str = Field(
         min_length=1,
-        pattern=r"^\S+$",
+        pattern=NO_SPACES,
         description=(
             "Container image, e.g. library/ubuntu:jammy. Docker Hub official "
             "images need the library/ prefix."
@@ -79,7 +85,7 @@ class ContainerSpec(RequestModel):
 class MachineSpec(RequestModel):
     type: str = Field(
         min_length=1,
-        pattern=r"^[A-Za-z0-9_.-]+$",
+        pattern=MACHINE_NAME,
         description="Machine type, e.g. n0 or ng4 (see the machines action).",
     )
     nodes: int = Field(default=1, ge=1, le=65536, description="How many nodes.")
@@ -110,7 +116,7 @@ class IdentitySpec(RequestModel):
 
 _WALLTIME = Field(
     default=None,
-    pattern=r"^\d{1,4}:[0-5]\d:[0-5]\d$",
+    pattern=WALLTIME,
     description="Maximum run time as HH:MM:SS, e.g. 02:00:00.",
 )
 
@@ -171,7 +177,7 @@ class ApplicationSpec(RequestModel):
     )
     geometry: str | None = Field(
         default=None,
-        pattern=r"^\d+x\d+$",
+        pattern=GEOMETRY,
         description="Desktop size for interactive apps, e.g. 1904x841.",
     )
     parameters: dict[str, _Unstripped | int | float | bool] = Field(

@@ -50,7 +50,7 @@ BATCH = {
         ("jarvice_batch", {"machine": {"type": "n0"}}, "container: is required"),
         ("jarvice_terminate", {}, "number: give the job number"),
         ("jarvice_wait", {"number": 5, "timeout_seconds": 100_000}, "timeout_seconds"),
-        ("jarvice_explain", {"name": "two words"}, "name: String should match"),
+        ("jarvice_explain", {"name": "two words"}, "name: must not contain spaces"),
     ],
 )
 async def test_invalid_arguments_are_named_and_nothing_is_sent(

@@ -3,13 +3,16 @@ says what would be valid, and nothing is sent."""
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from jarvice_tools import JarviceClient, get_action
+from jarvice_tools import ACTIONS, JarviceClient, get_action
 from jarvice_tools.errors import InvalidParameters
 from jarvice_tools.models import JobLinesParams, JobRef, SignalParams
+from jarvice_tools.models.base import PATTERN_MESSAGES
 from tests.toollayer.support import ScriptedTransport
 
 pytestmark = pytest.mark.anyio
@@ -23,7 +26,8 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("status", {"number": 12, "name": "x-job_s1"}, "name", "not both"),
     ("status", {"number": 0}, "number", "greater than or equal to 1"),
     ("status", {"number": "twelve"}, "number", "valid integer"),
-    ("status", {"name": "has space"}, "name", "pattern"),
+    ("status", {"name": "has space"}, "name", "name: must not contain spaces"),
+    ("pull", {"repo": "me/app latest", "target": "app"}, "repo", "not contain spaces"),
     ("status", {"number": 1, "color": "red"}, "color", "not a parameter"),
     ("tail", {"number": 1, "lines": -1}, "lines", "greater than or equal to 0"),
     ("output", {"number": 1, "lines": -5}, "lines", "greater than or equal to 0"),
@@ -104,7 +108,23 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
             "machine": MACHINE,
         },
         "application.walltime",
-        "pattern",
+        "application.walltime: must be HH:MM:SS, for example 02:00:00",
+    ),
+    (
+        "submit",
+        {
+            "app": "jarvice-ubuntu",
+            "application": {"command": "run", "geometry": "1904 by 841"},
+            "machine": MACHINE,
+        },
+        "application.geometry",
+        "must be WIDTHxHEIGHT in pixels, for example 1904x841",
+    ),
+    (
+        "batch",
+        {"container": CONTAINER, "machine": {"type": "n0/large"}},
+        "machine.type",
+        "only letters, digits, '.', '_' and '-', for example n0 or ng4",
     ),
     (
         "submit",
@@ -131,7 +151,26 @@ async def test_invalid_input_names_the_field_and_sends_nothing(
     assert field in fields
     assert fragment in str(caught.value)
     assert "Nothing was sent to JARVICE" in str(caught.value)
+    assert "should match pattern" not in str(caught.value)
     assert script.requests == []
+
+
+def string_patterns(model: type[BaseModel]) -> set[str]:
+    """Every `pattern` rule on the model's fields, nested models included."""
+    found: set[str] = set()
+    for info in model.model_fields.values():
+        found |= {rule.pattern for rule in info.metadata if hasattr(rule, "pattern")}
+        for inner in typing.get_args(info.annotation) or (info.annotation,):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                found |= string_patterns(inner)
+    return found
+
+
+def test_every_string_pattern_has_a_message_in_words() -> None:
+    patterns = set().union(*(string_patterns(a.params) for a in ACTIONS.values()))
+
+    assert len(patterns) >= 4
+    assert patterns <= set(PATTERN_MESSAGES)
 
 
 VALID: list[tuple[str, dict[str, Any]]] = [
