@@ -200,8 +200,8 @@ class JarviceClient:
         if isinstance(checked, SubmitParams):
             checked = await self._apply_appdef(checked)  # type: ignore[assignment]
 
-        response = await self._send(action, checked, caller)
-        return self._decode(action, checked, caller, response)
+        response, tries = await self._send(action, checked, caller)
+        return self._decode(action, checked, caller, response, tries=tries)
 
     async def preview(
         self, action: Action[P, Any], params: P | Mapping[str, Any]
@@ -449,7 +449,8 @@ class JarviceClient:
 
     async def _send(
         self, action: Action[Any, Any], params: RequestModel, caller: Caller
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, int]:
+        """The last answer, and how many times the request was sent for it."""
         url = f"{self.api_url}{action.path}"
         request = self._wire(action, params, caller)
         started = time.perf_counter()
@@ -460,7 +461,8 @@ class JarviceClient:
                 response = await self._http.post(url, **request)
             except httpx.TransportError as error:
                 if last or not _may_resend(action, error):
-                    raise _transport_error(action, params, error) from None
+                    tries = attempt + 1
+                    raise _transport_error(action, params, error, tries) from None
                 await self._pause(action, attempt, f"{type(error).__name__}", None)
                 continue
             if (
@@ -484,7 +486,7 @@ class JarviceClient:
             response.status_code,
             elapsed,
         )
-        return response
+        return response, attempt + 1
 
     async def _pause(
         self,
@@ -512,9 +514,11 @@ class JarviceClient:
         params: RequestModel,
         caller: Caller,
         response: httpx.Response,
+        *,
+        tries: int = 1,
     ) -> R:
         if not response.is_success:
-            raise _api_error(action, params, caller, response)
+            raise _api_error(action, params, caller, response, retried=tries > 1)
         if action.kind is ResultKind.PNG:
             if not response.content.startswith(PNG_SIGNATURE):
                 raise _malformed(action, "the screenshot is not a PNG image")
@@ -688,9 +692,13 @@ def _may_resend(action: Action[Any, Any], error: httpx.TransportError) -> bool:
 
 
 def _transport_error(
-    action: Action[Any, Any], params: RequestModel, error: httpx.TransportError
+    action: Action[Any, Any],
+    params: RequestModel,
+    error: httpx.TransportError,
+    tries: int,
 ) -> errors.TransportError:
     what = _subject(action, params)
+    gave_up = "it was retried and gave up" if tries > 1 else "it was not retried"
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return errors.Unreachable(
             f"Could not connect to JARVICE for {action.name} ({type(error).__name__}); "
@@ -707,13 +715,12 @@ def _transport_error(
         )
     if isinstance(error, httpx.TimeoutException):
         return errors.Timeout(
-            f"JARVICE did not answer {what} in time; it was "
-            "retried and gave up. Try again later.",
+            f"JARVICE did not answer {what} in time; {gave_up}. Try again later.",
             action=action.name,
         )
     return errors.TransportError(
         f"The connection to JARVICE failed during {what} "
-        f"({type(error).__name__}); it was retried and gave up. Try again later.",
+        f"({type(error).__name__}); {gave_up}. Try again later.",
         action=action.name,
     )
 
@@ -753,10 +760,12 @@ def _api_error(
     params: RequestModel,
     caller: Caller,
     response: httpx.Response,
+    *,
+    retried: bool = False,
 ) -> errors.ApiError:
     code = response.status_code
     said = _server_message(response, caller.credentials.apikey.get_secret_value())
-    kind, message = _refusal(action, params, caller.username, code, said)
+    kind, message = _refusal(action, params, caller.username, code, said, retried)
     error = kind(
         message,
         action=action.name,
@@ -776,9 +785,15 @@ def _subject(action: Action[Any, Any], params: RequestModel) -> str:
 
 
 def _refusal(
-    action: Action[Any, Any], params: RequestModel, user: str, code: int, said: str
+    action: Action[Any, Any],
+    params: RequestModel,
+    user: str,
+    code: int,
+    said: str,
+    retried: bool,
 ) -> tuple[type[errors.ApiError], str]:
-    """The error class and the sentence for an error status."""
+    """The error class and the sentence for an error status (`retried`: the
+    request was sent more than once before this answer)."""
     what = _subject(action, params)
     if code == 400:
         return errors.BadRequest, (
@@ -805,9 +820,9 @@ def _refusal(
             "list or the job's status before trying again."
         )
     if code >= 500:
-        retried = " after retries" if action.retry_safe else ""
+        after = " after retries" if retried else ""
         return errors.ServerError, (
-            f"JARVICE failed to handle {what}{retried} ({code}: {said}). Try "
+            f"JARVICE failed to handle {what}{after} ({code}: {said}). Try "
             "again in a moment."
         )
     return errors.ApiError, f"JARVICE answered {what} with {code}: {said}."

@@ -31,6 +31,7 @@ from jarvice_tools.errors import (
 )
 from jarvice_tools.models import JobRef
 from tests.toollayer.support import (
+    API_URL,
     APIKEY,
     ScriptedTransport,
     json_answer,
@@ -136,6 +137,31 @@ async def test_a_read_gives_up_after_the_last_attempt(
     assert len(script.requests) == 3
 
 
+@pytest.mark.parametrize("status", [500, 501])
+async def test_a_server_error_that_is_not_retried_does_not_say_it_was(
+    client: JarviceClient, script: ScriptedTransport, status: int
+) -> None:
+    script.plan(json_answer({"error": "Unable to get user"}, status))
+
+    with pytest.raises(ServerError) as caught:
+        await client.status(1)
+
+    assert "retries" not in str(caught.value)
+    assert f"({status}: Unable to get user)" in str(caught.value)
+    assert len(script.requests) == 1
+
+
+async def test_a_server_error_after_a_retry_says_so(
+    client: JarviceClient, script: ScriptedTransport
+) -> None:
+    script.plan(json_answer({"error": "busy"}, 503), json_answer({"error": "x"}, 500))
+
+    with pytest.raises(ServerError, match="status for job 1 after retries"):
+        await client.status(1)
+
+    assert len(script.requests) == 2
+
+
 async def test_a_read_timeout_is_retried(
     client: JarviceClient, script: ScriptedTransport
 ) -> None:
@@ -153,6 +179,20 @@ async def test_read_timeouts_to_the_end_raise_timeout(
 
     with pytest.raises(Timeout, match="did not answer status for job 1"):
         await client.status(1)
+
+
+async def test_a_timeout_with_retries_turned_off_does_not_claim_retries(
+    script: ScriptedTransport, caller: Caller
+) -> None:
+    script.plan(httpx.ReadTimeout("slow"))
+    transport = httpx.MockTransport(script.handle)
+    once = RetryPolicy(attempts=1)
+
+    async with JarviceClient(
+        API_URL, caller=caller, transport=transport, retry=once
+    ) as jarvice:
+        with pytest.raises(Timeout, match="in time; it was not retried"):
+            await jarvice.status(1)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
