@@ -65,16 +65,24 @@ def rule_error(field: str, message: str) -> PydanticCustomError:
 class QueryParams(RequestModel):
     """Parameters sent as form fields. Booleans go as `true`/`false`, lists
     comma-separated; a boolean whose JARVICE default is false is left out
-    when false, since some endpoints treat mere presence as "yes"."""
+    when false, since some endpoints treat mere presence as "yes". An empty
+    list or text is left out too: `statuses=` would filter on nothing."""
 
     def wire(self) -> dict[str, str]:
         fields: dict[str, str] = {}
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
-            if value is None or (value is False and info.default is False):
+            if _left_out(value, info.default):
                 continue
             fields[info.alias or name] = _wire_value(value)
         return fields
+
+
+def _left_out(value: object, default: object) -> bool:
+    """Whether a field stays off the wire: unset, empty, or a false flag."""
+    if value is None or (value is False and default is False):
+        return True
+    return isinstance(value, str | list | tuple) and not value
 
 
 def _wire_value(value: object) -> str:

@@ -48,7 +48,7 @@ BATCH = {
 
 
 def form_of(request: httpx.Request) -> dict[str, list[str]]:
-    return parse_qs(request.content.decode())
+    return parse_qs(request.content.decode(), keep_blank_values=True)
 
 
 async def test_reads_post_credentials_as_form_fields_never_in_the_url(
@@ -108,6 +108,29 @@ async def test_false_flags_are_left_out_and_lists_are_comma_joined(
     billing = form_of(script.requests[1])
     assert billing["statuses"] == ["COMPLETED,CANCELED"]
     assert "itemized" not in billing
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"statuses": []},
+        {"statuses": ""},
+        {"reportuser": ""},
+        {"reportuser": " , "},
+        {"machtypes": [], "statuses": [], "reportuser": []},
+    ],
+    ids=["statuses-list", "statuses-text", "reportuser", "only-commas", "all"],
+)
+async def test_empty_filters_are_left_out_of_the_request(
+    client: JarviceClient, script: ScriptedTransport, filters: dict[str, object]
+) -> None:
+    script.plan(text_answer("a,b\n1,2\n"))
+    admin = client.for_caller(client.caller.model_copy(update={"admin": True}))  # type: ignore[union-attr]
+
+    await admin.run(get_action("billing"), {"timeperiod": "last", **filters})
+
+    form = form_of(script.requests[0])
+    assert set(form) == {"username", "apikey", "timeperiod"}
 
 
 async def test_a_read_is_retried_on_503_then_succeeds(
