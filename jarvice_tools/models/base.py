@@ -7,7 +7,11 @@ opposite: an unknown key is a typo, and the error names it.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import re
+from typing import Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "GEOMETRY",
@@ -15,6 +19,7 @@ __all__ = [
     "NO_SPACES",
     "PATTERN_MESSAGES",
     "WALLTIME",
+    "WHOLE_NUMBER",
     "ApiModel",
     "RequestModel",
 ]
@@ -34,6 +39,30 @@ PATTERN_MESSAGES = {
 }
 """What each string pattern of the request models means, in words: a field
 that does not match is told this, not the regular expression."""
+
+_DIGITS = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def _whole_number(value: Any) -> Any:
+    """A job number, signal, line or node count as an int: digits in text
+    (from a chat command) are fine; true/false and decimals are refused,
+    since lax parsing would make True signal 1 (SIGHUP) and 9.5 a 9."""
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "whole_number", "must be a whole number, not true or false"
+        )
+    if isinstance(value, float):
+        raise PydanticCustomError(
+            "whole_number", "must be a whole number, without a decimal point"
+        )
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return value
+
+
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+"""Use as `Annotated[int | None, WHOLE_NUMBER]`: the field's type stays
+`int`, so schemas and help texts are unchanged."""
 
 
 class ApiModel(BaseModel):

@@ -10,13 +10,14 @@ shows them to a language model and the Slack app shows them in help.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal as signals
-from typing import Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from jarvice_tools.models.base import NO_SPACES, RequestModel
+from jarvice_tools.models.base import NO_SPACES, WHOLE_NUMBER, RequestModel
 from jarvice_tools.models.jobs import ALL_STATUSES
 
 __all__ = [
@@ -55,6 +56,9 @@ AUDIT_CATEGORIES = (
     "user",
     "vault",
 )
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def rule_error(field: str, message: str) -> PydanticCustomError:
@@ -119,7 +123,7 @@ class JobsParams(QueryParams):
 class JobRef(QueryParams):
     """Names one job, by number or by name."""
 
-    number: int | None = Field(
+    number: Annotated[int | None, WHOLE_NUMBER] = Field(
         default=None,
         ge=1,
         description="The job number, e.g. 123065. Give this or `name`, not both.",
@@ -161,7 +165,7 @@ _LINES = Field(
 
 
 class JobLinesParams(JobRef):
-    lines: int | None = _LINES
+    lines: Annotated[int | None, WHOLE_NUMBER] = _LINES
 
 
 class ScreenshotParams(JobRef):
@@ -190,7 +194,7 @@ _SIGNAL_NUMBERS = {
 
 
 class SignalParams(JobRef):
-    signal: int = Field(
+    signal: Annotated[int, WHOLE_NUMBER] = Field(
         default=20,
         ge=1,
         le=64,
@@ -392,7 +396,7 @@ class AuditParams(QueryParams):
     resource: str | None = Field(
         default=None, min_length=1, description="Only events about this resource."
     )
-    lines: int | None = Field(
+    lines: Annotated[int | None, WHOLE_NUMBER] = Field(
         default=None, ge=1, description="At most this many entries."
     )
 
@@ -448,14 +452,20 @@ class BillingParams(QueryParams):
     @field_validator("startdate", "enddate", mode="before")
     @classmethod
     def _iso_date(cls, value: Any) -> Any:
-        if isinstance(value, str):
+        """Only YYYY-MM-DD (or a date): fromisoformat and lax parsing would
+        also take 20260105, 2026-W03-1 or a Unix time."""
+        if value is None or (
+            isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        ):
+            return value
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
             try:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
-                raise PydanticCustomError(
-                    "date_format", "must be a date as YYYY-MM-DD, e.g. 2026-11-30"
-                ) from None
-        return value
+                pass
+        raise PydanticCustomError(
+            "date_format", "must be a date as YYYY-MM-DD, e.g. 2026-11-30"
+        )
 
     @model_validator(mode="after")
     def _period(self) -> BillingParams:

@@ -17,6 +17,7 @@ from jarvice_tools.models.base import (
     MACHINE_NAME,
     NO_SPACES,
     WALLTIME,
+    WHOLE_NUMBER,
     RequestModel,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "MachineSpec",
     "SubmitParams",
     "VaultSpec",
+    "lower_case_fix",
     "official_image_fix",
 ]
 
@@ -48,6 +50,21 @@ def official_image_fix(image: str) -> str | None:
     if first in DOCKER_HUB_HOSTS and "/" not in rest:
         return f"{first}/library/{rest}"
     return None
+
+
+def lower_case_fix(image: str) -> str | None:
+    """The image with its repository path in lower case, or None if it is so
+    already: Docker refuses upper case there (a registry host, a tag or a
+    digest may have it). `UBUNTU:Jammy` -> `ubuntu:Jammy`."""
+    name, at, digest = image.partition("@")
+    first, slash, rest = name.partition("/")
+    host = ""
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        host, name = f"{first}/", rest
+    path, colon, tag = name.rpartition(":") if ":" in name else (name, "", "")
+    if path == path.lower():
+        return None
+    return f"{host}{path.lower()}{colon}{tag}{at}{digest}"
 
 
 class ContainerSpec(RequestModel):
@@ -70,6 +87,18 @@ class ContainerSpec(RequestModel):
 
     @field_validator("image")
     @classmethod
+    def _lower_case(cls, image: str) -> str:
+        lowered = lower_case_fix(image)
+        if lowered is not None:
+            raise PydanticCustomError(
+                "image_case",
+                "Docker repository names are lower case: use {fixed}",
+                {"fixed": official_image_fix(lowered) or lowered},
+            )
+        return image
+
+    @field_validator("image")
+    @classmethod
     def _library_prefix(cls, image: str) -> str:
         fixed = official_image_fix(image)
         if fixed is not None:
@@ -88,7 +117,9 @@ class MachineSpec(RequestModel):
         pattern=MACHINE_NAME,
         description="Machine type, e.g. n0 or ng4 (see the machines action).",
     )
-    nodes: int = Field(default=1, ge=1, le=65536, description="How many nodes.")
+    nodes: Annotated[int, WHOLE_NUMBER] = Field(
+        default=1, ge=1, le=65536, description="How many nodes."
+    )
 
 
 class VaultSpec(RequestModel):

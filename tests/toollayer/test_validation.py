@@ -35,6 +35,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("signal", {"number": 1, "signal": "stop"}, "signal", "SIGSTOP is 19"),
     ("signal", {"number": 1, "signal": "hup-ish"}, "signal", "integer signal"),
     ("signal", {"number": 1, "signal": 0}, "signal", "greater than or equal to 1"),
+    ("signal", {"number": 1, "signal": True}, "signal", "not true or false"),
+    ("signal", {"number": 1, "signal": 9.0}, "signal", "without a decimal point"),
+    ("status", {"number": True}, "number", "number: must be a whole number"),
+    ("status", {"number": 12.5}, "number", "without a decimal point"),
+    ("tail", {"number": 1, "lines": True}, "lines", "not true or false"),
+    ("audit", {"lines": False}, "lines", "not true or false"),
     ("screenshot", {"number": 1, "width": 0}, "width", "greater than or equal"),
     ("action", {"number": 1}, "action", "is required"),
     ("appdef", {}, "name", "is required"),
@@ -66,6 +72,15 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "YYYY-MM-DD",
     ),
     ("billing", {"startdate": "2026-01-01"}, "timeperiod", "only with"),
+    *[
+        (
+            "billing",
+            {"timeperiod": "range", "startdate": start, "enddate": "2026-03-01"},
+            "startdate",
+            "must be a date as YYYY-MM-DD",
+        )
+        for start in ("20260105", "2026-W03-1", 1767225600, "2026-02-30")
+    ],
     ("billing", {"statuses": "COMPLETED,RUNNING"}, "statuses.1", "'COMPLETED'"),
     ("audit", {"category": "jobs"}, "category", "'job'"),
     ("queues", {"info": "maybe"}, "info", "valid boolean"),
@@ -87,6 +102,24 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         {"container": CONTAINER, "machine": {"type": "n0", "nodes": 0}},
         "machine.nodes",
         "greater than or equal to 1",
+    ),
+    (
+        "batch",
+        {"container": CONTAINER, "machine": {"type": "n0", "nodes": True}},
+        "machine.nodes",
+        "not true or false",
+    ),
+    (
+        "batch",
+        {"container": {**CONTAINER, "image": "UBUNTU"}, "machine": MACHINE},
+        "container.image",
+        "Docker repository names are lower case: use library/ubuntu",
+    ),
+    (
+        "batch",
+        {"container": {**CONTAINER, "image": "Me/Tool:V1"}, "machine": MACHINE},
+        "container.image",
+        "lower case: use me/tool:V1",
     ),
     (
         "batch",
@@ -178,6 +211,8 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("status", {"name": "20230901131135-NNW6B-jarvice-batch-me_s1"}),
     ("tail", {"number": 1, "lines": 0}),
     ("signal", {"number": 1, "signal": "18"}),
+    ("signal", {"number": "1234", "signal": " 9 "}),
+    ("tail", {"number": "1234", "lines": "50"}),
     ("vault", {"vault": "v", "sort": "N"}),
     ("vault", {"vault": "v", "sort": "S", "details": True}),
     ("billing", {"timeperiod": "last", "statuses": ["COMPLETED", "TERMINATED"]}),
@@ -185,14 +220,39 @@ VALID: list[tuple[str, dict[str, Any]]] = [
         "billing",
         {"timeperiod": "range", "startdate": "2026-01-01", "enddate": "2026-01-01"},
     ),
+    ("billing", {"timeperiod": "last", "startdate": None, "enddate": None}),
     ("batch", {"container": {**CONTAINER, "image": "me/tool:1"}, "machine": MACHINE}),
     ("batch", {"container": {**CONTAINER, "image": "quay.io/x/y"}, "machine": MACHINE}),
+    (
+        "batch",
+        {
+            "container": {**CONTAINER, "image": "Registry.Example.com:5000/me/t:V1"},
+            "machine": {"type": "n0", "nodes": "2"},
+        },
+    ),
+    (
+        "batch",
+        {
+            "container": {**CONTAINER, "image": "library/ubuntu:Jammy"},
+            "machine": MACHINE,
+        },
+    ),
 ]
 
 
 @pytest.mark.parametrize(("action", "raw"), VALID)
 def test_valid_input_is_accepted(action: str, raw: dict[str, Any]) -> None:
     get_action(action).parse(raw)
+
+
+def test_numbers_typed_as_text_become_numbers() -> None:
+    signal = get_action("signal").parse({"number": "1234", "signal": " 9 "})
+    nodes = get_action("batch").parse(
+        {"container": CONTAINER, "machine": {"type": "n0", "nodes": "2"}}
+    )
+
+    assert (signal.number, signal.signal) == (1234, 9)
+    assert nodes.machine.nodes == 2
 
 
 def test_a_secret_typed_in_a_bad_field_is_not_echoed() -> None:
