@@ -523,10 +523,12 @@ class JarviceClient:
             if not response.content.startswith(PNG_SIGNATURE):
                 raise _malformed(action, "the screenshot is not a PNG image")
             return response.content  # type: ignore[return-value]
-        if action.kind is ResultKind.TEXT:
+        if action.kind in (ResultKind.TEXT, ResultKind.CSV):
+            if _is_json_error(response):
+                raise _api_error(action, params, caller, response)
+            if action.kind is ResultKind.CSV:
+                return BillingReport.from_csv(response.text)  # type: ignore[return-value]
             return response.text  # type: ignore[return-value]
-        if action.kind is ResultKind.CSV:
-            return BillingReport.from_csv(response.text)  # type: ignore[return-value]
         return self._decode_json(action, params, caller, response)
 
     def _decode_json(
@@ -725,6 +727,18 @@ def _transport_error(
     )
 
 
+def _is_json_error(response: httpx.Response) -> bool:
+    """Whether a text answer is really `{"error": ...}` (older JARVICE
+    servers answer some errors with 200)."""
+    if "json" not in response.headers.get("Content-Type", ""):
+        return False
+    try:
+        data = response.json()
+    except ValueError:
+        return False
+    return isinstance(data, dict) and set(data) == {"error"}
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
@@ -824,6 +838,11 @@ def _refusal(
         return errors.ServerError, (
             f"JARVICE failed to handle {what}{after} ({code}: {said}). Try "
             "again in a moment."
+        )
+    if code < 300:
+        return errors.ApiError, (
+            f"JARVICE answered {what} with an error instead of a result "
+            f"({code}: {said})."
         )
     return errors.ApiError, f"JARVICE answered {what} with {code}: {said}."
 

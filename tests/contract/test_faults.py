@@ -9,6 +9,7 @@ import pytest
 
 from jarvice_tools import JarviceClient, RetryPolicy
 from jarvice_tools.errors import (
+    ApiError,
     InvalidParameters,
     MalformedResponse,
     OutcomeUnknown,
@@ -138,3 +139,37 @@ async def test_invalid_input_reaches_nothing(
         await impatient.tail(lines=-1)
 
     assert sandbox.requests == []
+
+
+TEXT_CALLS = {
+    "tail": lambda client: client.tail(7),
+    "output": lambda client: client.output(7),
+    "history": lambda client: client.history("alice-myapp"),
+    "audit": lambda client: client.audit(),
+    "billing": lambda client: client.billing(),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(TEXT_CALLS))
+async def test_an_error_in_a_200_answer_to_a_text_call_is_raised(
+    impatient: JarviceClient, sandbox: SandboxServer, endpoint: str
+) -> None:
+    admin = impatient.for_caller(caller_for(sandbox, "admin", admin=True))
+    body = '{"error": "Running job is not found"}'
+    sandbox.inject_fault(endpoint, status=200, body=body)
+
+    with pytest.raises(ApiError, match="with an error instead of a result") as caught:
+        await TEXT_CALLS[endpoint](admin)
+
+    assert caught.value.status_code == 200
+    assert caught.value.server_message == "Running job is not found"
+    assert received(sandbox, endpoint) == 1
+
+
+async def test_a_text_answer_that_only_mentions_an_error_is_text(
+    impatient: JarviceClient, sandbox: SandboxServer
+) -> None:
+    body = '{"error": "none", "note": "this job prints JSON"}'
+    sandbox.inject_fault("tail", status=200, body=body)
+
+    assert await impatient.tail(7) == body
