@@ -10,10 +10,11 @@ it may have reached JARVICE.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -409,13 +410,43 @@ class JarviceClient:
         """POST /jarvice/projects: every project and its members (admin)."""
         return await self.run(act.PROJECTS)
 
-    async def billing(self, **params: Any) -> BillingReport:
+    async def billing(
+        self,
+        *,
+        timeperiod: str | None = None,
+        startdate: dt.date | str | None = None,
+        enddate: dt.date | str | None = None,
+        reportuser: Sequence[str] | str | None = None,
+        statuses: Sequence[str] | str | None = None,
+        machtypes: Sequence[str] | str | None = None,
+        billingcode: str | None = None,
+        jobapp: str | None = None,
+        zone: str | None = None,
+        itemized: bool = False,
+    ) -> BillingReport:
         """POST /jarvice/billing: the billing report as CSV rows (admin)."""
-        return await self.run(act.BILLING, params)
+        period = {"timeperiod": timeperiod, "startdate": startdate, "enddate": enddate}
+        filters = {
+            "reportuser": reportuser,
+            "statuses": statuses,
+            "machtypes": machtypes,
+            "billingcode": billingcode,
+            "jobapp": jobapp,
+            "zone": zone,
+        }
+        return await self.run(act.BILLING, {**period, **filters, "itemized": itemized})
 
-    async def audit(self, **params: Any) -> str:
+    async def audit(
+        self,
+        *,
+        quser: str | None = None,
+        category: str | None = None,
+        resource: str | None = None,
+        lines: int | None = None,
+    ) -> str:
         """POST /jarvice/audit: audit log lines (admin)."""
-        return await self.run(act.AUDIT, params)
+        params = {"quser": quser, "category": category, "resource": resource}
+        return await self.run(act.AUDIT, {**params, "lines": lines})
 
     async def queues(self, *, name: str | None = None, info: bool = False) -> Queues:
         """POST /jarvice/queues: queue names, or details with info=True (admin)."""

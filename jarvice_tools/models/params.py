@@ -431,6 +431,11 @@ class BillingParams(QueryParams):
         default=None, min_length=1, description="Only this application id."
     )
     itemized: bool = Field(default=False, description="true: one line per job.")
+    zone: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Only machines in this zone (deployments with several zones).",
+    )
     timeperiod: Literal["last", "current", "range"] | None = Field(
         default=None,
         description=(

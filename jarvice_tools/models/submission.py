@@ -26,6 +26,7 @@ __all__ = [
     "ApplicationSpec",
     "BatchParams",
     "ContainerSpec",
+    "HpcSpec",
     "IdentitySpec",
     "MachineSpec",
     "SubmitParams",
@@ -84,6 +85,10 @@ class ContainerSpec(RequestModel):
         default=None,
         description="Base64 docker config.json for a private registry.",
     )
+    interactive: bool | None = Field(
+        default=None,
+        description="true: run the container as an interactive job.",
+    )
 
     @field_validator("image")
     @classmethod
@@ -134,6 +139,9 @@ class VaultSpec(RequestModel):
     objects: list[str] | None = Field(
         default=None, description="Object-storage vaults: objects to copy in."
     )
+    bucket: str | None = Field(
+        default=None, min_length=1, description="Object-storage vaults: the bucket."
+    )
 
 
 class IdentitySpec(RequestModel):
@@ -143,6 +151,35 @@ class IdentitySpec(RequestModel):
     group: str | None = Field(default=None, min_length=1)
     uid: int | None = Field(default=None, ge=1, description="Not 0: root is refused.")
     gid: int | None = Field(default=None, ge=1)
+
+
+class HpcSpec(RequestModel):
+    """Settings of JARVICE's HPC (Slurm/SGE-style) front end."""
+
+    hpc_job_script: str | None = Field(
+        default=None, description="The job script to run."
+    )
+    hpc_job_shell: str | None = Field(
+        default=None, description="The shell that runs the script, e.g. /bin/bash."
+    )
+    hpc_job_env_config: str | None = Field(
+        default=None, description="How the job's environment is set up."
+    )
+    hpc_queue: str | None = Field(
+        default=None, min_length=1, description="The HPC queue (partition)."
+    )
+    hpc_resources: dict[str, str] | None = Field(
+        default=None, description="Resource requests by name, values as text."
+    )
+    hpc_envs: dict[str, str] | None = Field(
+        default=None, description="Environment variables for the job, by name."
+    )
+    hpc_umask: int | None = Field(
+        default=None,
+        ge=0,
+        le=0o777,
+        description="File-creation mask as a number, e.g. 18 (octal 022).",
+    )
 
 
 _WALLTIME = Field(
@@ -172,6 +209,21 @@ class _JobOptions(RequestModel):
         default=None, description="License features, e.g. 'feat:1,feat2:2/60'."
     )
     queue: str | None = Field(default=None, min_length=1)
+    hpc: HpcSpec | None = Field(
+        default=None,
+        description=(
+            "Settings for JARVICE's HPC (Slurm/SGE-style) front end; most "
+            "submissions leave this out."
+        ),
+    )
+    gen_sshkey: bool | None = Field(
+        default=None,
+        description="true: have JARVICE generate an SSH key for the job.",
+    )
+    publicIP: bool | None = Field(  # JARVICE's own spelling
+        default=None,
+        description="true: ask for a public IP address for the job, where offered.",
+    )
 
     def body(self) -> dict[str, Any]:
         """The JSON body, secrets included: only the client calls this."""

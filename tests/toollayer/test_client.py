@@ -94,6 +94,54 @@ async def test_validate_sends_the_bare_appdef_without_credentials(
     assert APIKEY not in str(script.requests[0].url)
 
 
+async def test_the_documented_submission_extras_go_on_the_wire_by_their_names(
+    client: JarviceClient, script: ScriptedTransport
+) -> None:
+    answer = {"name": "j", "number": 9}
+    script.plan(json_answer(answer), json_answer(answer))
+    extras = {
+        "container": {**BATCH["container"], "interactive": True},
+        "vault": {"name": "s3-vault", "bucket": "results", "objects": ["a.csv"]},
+        "hpc": {"hpc_queue": "short", "hpc_umask": 18, "hpc_envs": {"A": "1"}},
+        "gen_sshkey": True,
+        "publicIP": True,
+    }
+
+    await client.batch({**BATCH, **extras})
+    await client.batch(BATCH)
+
+    sent = json.loads(script.requests[0].content)
+    assert sent["container"]["interactive"] is True
+    assert sent["vault"]["bucket"] == "results"
+    assert sent["hpc"] == {
+        "hpc_queue": "short",
+        "hpc_umask": 18,
+        "hpc_envs": {"A": "1"},
+    }
+    assert (sent["gen_sshkey"], sent["publicIP"]) == (True, True)
+    plain = json.loads(script.requests[1].content)
+    assert set(plain) == {"container", "machine", "user"}
+    assert set(plain["container"]) == {"image", "jobscript"}
+
+
+async def test_billing_and_audit_take_typed_keywords(
+    client: JarviceClient, script: ScriptedTransport
+) -> None:
+    script.plan(text_answer("a,b\n1,2\n"), text_answer("one line\n"))
+    admin = client.for_caller(client.caller.model_copy(update={"admin": True}))  # type: ignore[union-attr]
+
+    await admin.billing(timeperiod="last", zone="us-east", machtypes=("n0", "n3"))
+    await admin.audit(quser="alice", category="job", lines=5)
+
+    billing, audit = (form_of(request) for request in script.requests)
+    assert (billing["zone"], billing["machtypes"]) == (["us-east"], ["n0,n3"])
+    assert (audit["quser"], audit["category"], audit["lines"]) == (
+        ["alice"],
+        ["job"],
+        ["5"],
+    )
+
+
 async def test_false_flags_are_left_out_and_lists_are_comma_joined(
     client: JarviceClient, script: ScriptedTransport
 ) -> None:
