@@ -67,7 +67,8 @@ async def test_confirm_action_without_confirmation_sends_only_reads(
         await client.run(ACTIONS[name], MINIMAL[name])
 
     paths = [r.url.path for r in script.requests]
-    assert ACTIONS[name].path not in paths
+    assert paths
+    assert not [p for p in paths if p.endswith(ACTIONS[name].path)]
     assert all(p.endswith(("/status", "/jobs", "/history")) for p in paths)
     assert caught.value.preview.action == name
 
@@ -215,7 +216,9 @@ async def test_a_signal_that_may_end_processes_needs_confirmation(
     with pytest.raises(ConfirmationRequired) as caught:
         await client.signal(7, signal=signal)
 
-    assert "/jarvice/signal" not in [r.url.path for r in script.requests]
+    paths = [r.url.path for r in script.requests]
+    assert paths
+    assert not [p for p in paths if p.endswith("/jarvice/signal")]
     assert caught.value.preview.summary.startswith("Send SIG")
     assert f"({signal}) to job 7" in caught.value.preview.summary
 
@@ -269,7 +272,7 @@ async def test_a_signal_preview_reads_the_status_of_the_job_only(
 
     status = script.requests[0]
     assert status.url.path.endswith("/status")
-    assert parse_qs(status.content.decode()) == {
+    assert parse_qs(status.content.decode(), keep_blank_values=True) == {
         "username": ["alice"],
         "apikey": [APIKEY],
         "number": ["7"],

@@ -50,6 +50,7 @@ def test_every_logger_that_sees_requests_is_filtered(
         logging.getLogger(name).debug("sent apikey=%s", KEY)
 
     assert KEY not in caplog.text
+    assert "sent apikey=***" in caplog.text
 
 
 def test_handler_redaction_covers_any_logger() -> None:
