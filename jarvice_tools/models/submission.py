@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, StringConstraints, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from jarvice_tools.models.base import (
@@ -87,7 +93,7 @@ class ContainerSpec(RequestModel):
     )
     interactive: bool | None = Field(
         default=None,
-        description="true: run the container as an interactive job.",
+        description="true: run it as an interactive job.",
     )
 
     @field_validator("image")
@@ -154,32 +160,18 @@ class IdentitySpec(RequestModel):
 
 
 class HpcSpec(RequestModel):
-    """Settings of JARVICE's HPC (Slurm/SGE-style) front end."""
+    """Settings of JARVICE's HPC (Slurm/SGE-style) front end, named as JARVICE
+    names them. The `hpc` field lists them in its description and shows a
+    plain object in JSON schemas: spelled out, this model would add about a
+    kilobyte to each submission tool in every MCP tool listing."""
 
-    hpc_job_script: str | None = Field(
-        default=None, description="The job script to run."
-    )
-    hpc_job_shell: str | None = Field(
-        default=None, description="The shell that runs the script, e.g. /bin/bash."
-    )
-    hpc_job_env_config: str | None = Field(
-        default=None, description="How the job's environment is set up."
-    )
-    hpc_queue: str | None = Field(
-        default=None, min_length=1, description="The HPC queue (partition)."
-    )
-    hpc_resources: dict[str, str] | None = Field(
-        default=None, description="Resource requests by name, values as text."
-    )
-    hpc_envs: dict[str, str] | None = Field(
-        default=None, description="Environment variables for the job, by name."
-    )
-    hpc_umask: int | None = Field(
-        default=None,
-        ge=0,
-        le=0o777,
-        description="File-creation mask as a number, e.g. 18 (octal 022).",
-    )
+    hpc_job_script: str | None = None
+    hpc_job_shell: str | None = None
+    hpc_job_env_config: str | None = None
+    hpc_queue: str | None = Field(default=None, min_length=1)
+    hpc_resources: dict[str, str] | None = None
+    hpc_envs: dict[str, str] | None = None
+    hpc_umask: int | None = Field(default=None, ge=0, le=0o777)
 
 
 _WALLTIME = Field(
@@ -209,20 +201,21 @@ class _JobOptions(RequestModel):
         default=None, description="License features, e.g. 'feat:1,feat2:2/60'."
     )
     queue: str | None = Field(default=None, min_length=1)
-    hpc: HpcSpec | None = Field(
+    hpc: Annotated[HpcSpec | None, WithJsonSchema({"type": "object"})] = Field(
         default=None,
         description=(
-            "Settings for JARVICE's HPC (Slurm/SGE-style) front end; most "
-            "submissions leave this out."
+            "HPC (Slurm/SGE-style) job settings, usually left out: texts "
+            "hpc_job_script, hpc_job_shell, hpc_job_env_config, hpc_queue; a "
+            "number hpc_umask; name-to-text objects hpc_resources, hpc_envs."
         ),
     )
     gen_sshkey: bool | None = Field(
         default=None,
-        description="true: have JARVICE generate an SSH key for the job.",
+        description="true: JARVICE makes an SSH key for the job.",
     )
     publicIP: bool | None = Field(  # JARVICE's own spelling
         default=None,
-        description="true: ask for a public IP address for the job, where offered.",
+        description="true: give the job a public IP address, where offered.",
     )
 
     def body(self) -> dict[str, Any]:

@@ -111,6 +111,18 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "batch",
+        {"container": CONTAINER, "machine": MACHINE, "hpc": {"hpc_queu": "short"}},
+        "hpc.hpc_queu",
+        "is not a parameter",
+    ),
+    (
+        "batch",
+        {"container": CONTAINER, "machine": MACHINE, "hpc": {"hpc_umask": 1000}},
+        "hpc.hpc_umask",
+        "less than or equal to 511",
+    ),
+    (
+        "batch",
         {"container": {**CONTAINER, "image": "UBUNTU"}, "machine": MACHINE},
         "container.image",
         "Docker repository names are lower case: use library/ubuntu",
