@@ -74,6 +74,12 @@ def lower_case_fix(image: str) -> str | None:
     return f"{host}{path.lower()}{colon}{tag}{at}{digest}"
 
 
+_IMAGE_CASE = "Docker repository names are lower case: use {fixed}"
+_IMAGE_LIBRARY = (
+    "Docker Hub official images need the library/ prefix on JARVICE: use {fixed}"
+)
+
+
 class ContainerSpec(RequestModel):
     image: str = Field(
         min_length=1,
@@ -98,28 +104,17 @@ class ContainerSpec(RequestModel):
 
     @field_validator("image")
     @classmethod
-    def _lower_case(cls, image: str) -> str:
+    def _findable_image(cls, image: str) -> str:
+        """Refuse a name Docker or JARVICE would not find, with the fix."""
         lowered = lower_case_fix(image)
+        official = official_image_fix(lowered or image)
         if lowered is not None:
-            raise PydanticCustomError(
-                "image_case",
-                "Docker repository names are lower case: use {fixed}",
-                {"fixed": official_image_fix(lowered) or lowered},
-            )
-        return image
-
-    @field_validator("image")
-    @classmethod
-    def _library_prefix(cls, image: str) -> str:
-        fixed = official_image_fix(image)
-        if fixed is not None:
-            raise PydanticCustomError(
-                "official_image",
-                "Docker Hub official images need the library/ prefix on "
-                "JARVICE: use {fixed}",
-                {"fixed": fixed},
-            )
-        return image
+            message, fixed = _IMAGE_CASE, official or lowered
+        elif official is not None:
+            message, fixed = _IMAGE_LIBRARY, official
+        else:
+            return image
+        raise PydanticCustomError("image_name", message, {"fixed": fixed})
 
 
 class MachineSpec(RequestModel):
