@@ -807,7 +807,7 @@ def _errors(
     errors: dict[str, list[str]] = {}
     for problem in problems:
         where = problem.field
-        text = messages.readable(problem.message, where)
+        text = messages.readable(problem.message)
         if where.startswith("application.parameters."):
             block = "p:" + where.removeprefix("application.parameters.")
         elif where in fields:

@@ -91,18 +91,17 @@ def bad_arguments(
     action: str, problems: Sequence[FieldProblem], usage: str, required: str
 ) -> str:
     lines = [f"Those arguments do not fit `{action}`; nothing was sent to JARVICE:"]
-    lines += [f"• `{p.field}` {readable(p.message, p.field)}" for p in problems]
+    lines += [f"• `{p.field}` {readable(p.message)}" for p in problems]
     lines.append(f"Usage: `{usage}`" + (f" ({required})" if required else ""))
     lines.append(f"`{COMMAND} help {action}` describes every parameter.")
     return "\n".join(lines)
 
 
-def readable(message: str, field: str = "") -> str:
+def readable(message: str) -> str:
     """A validation message as the end of a sentence about `field`; never
     a raw pattern."""
     if message.startswith("String should match pattern"):
-        name = field.rsplit(".", 1)[-1]
-        return _FORMATS.get(name, "is not written in the expected format")
+        return "is not written in the expected format"
     for generic, plain_words in _GENERIC.items():
         if message.startswith(generic):
             return plain_words
@@ -113,7 +112,6 @@ def readable(message: str, field: str = "") -> str:
     )
 
 
-_FORMATS = {"walltime": "must be a time as HH:MM:SS, e.g. 02:00:00"}
 _GENERIC = {
     "Input should be a valid string": "must be filled in",
     "String should have at least 1 character": "must not be empty",

@@ -529,6 +529,6 @@ async def test_a_bad_walltime_argument_is_explained_without_a_pattern(
 
     response = await dispatch(bot, requests.command(text, user=ALICE))
 
-    assert "`application.walltime` must be a time as HH:MM:SS" in response.body
+    assert "`application.walltime` must be HH:MM:SS, for example" in response.body
     assert "pattern" not in response.body
     assert sandbox.requests == []

@@ -451,7 +451,4 @@ async def test_a_bad_walltime_is_explained_without_a_pattern(
 ) -> None:
     answer = await _run_params(bot, requests, view, walltime=typed("two hours"))
 
-    assert answer["errors"] == {
-        "walltime": "Write the maximum run time as HH:MM:SS, e.g. 02:00:00, or "
-        "leave it empty."
-    }
+    assert answer["errors"] == {"walltime": "must be HH:MM:SS, for example 02:00:00"}
