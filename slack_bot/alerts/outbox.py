@@ -25,7 +25,7 @@ from slack_bot.alerts.lease import Lease
 from slack_bot.alerts.tables import alert_deliveries, alert_outbox, alert_threads
 from slack_bot.store import insert_ignore, utcnow
 
-__all__ = ["Kind", "Message", "Outbox", "State", "enqueue"]
+__all__ = ["Dropped", "Kind", "Message", "Outbox", "State", "enqueue"]
 
 METADATA_EVENT = "jarvice_alert"
 
@@ -44,6 +44,16 @@ class Kind(StrEnum):
     UPDATE = "update"
     SUMMARY = "summary"
     NOTICE = "notice"
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A ledger row whose message was given up: which job, and which
+    subscription asked for the alert."""
+
+    outbox_id: int
+    job_number: int
+    subscription_id: int | None
 
 
 @dataclass(frozen=True)
@@ -292,11 +302,13 @@ class Outbox:
                 )
             )
 
-    async def fail(self, ids: Iterable[int], *, error: str) -> None:
-        """Slack refused for good: stop trying these rows."""
+    async def fail(self, ids: Iterable[int], *, error: str) -> list[Dropped]:
+        """Slack refused for good: stop trying these rows; the ledger rows
+        (alerts owed to a subscription) that are given up with them."""
         ids = list(ids)
         if not ids:
-            return
+            return []
+        ledger = alert_deliveries
         async with self._engine.begin() as connection:
             await connection.execute(
                 sa.update(alert_outbox)
@@ -306,11 +318,18 @@ class Outbox:
                 )
                 .values(state=State.FAILED.value, last_error=error[:500])
             )
-            await connection.execute(
-                sa.update(alert_deliveries)
-                .where(alert_deliveries.c.outbox_id.in_(ids))
+            given_up = await connection.execute(
+                sa.update(ledger)
+                .where(ledger.c.outbox_id.in_(ids), ledger.c.state != "delivered")
                 .values(state="failed")
+                .returning(
+                    ledger.c.outbox_id, ledger.c.job_number, ledger.c.subscription_id
+                )
             )
+            return [
+                Dropped(int(row.outbox_id), int(row.job_number), row.subscription_id)
+                for row in given_up
+            ]
 
     async def unsent_in(self, channel: str) -> list[int]:
         """Rows for a channel that have not been sent."""

@@ -11,8 +11,9 @@
   channel (by the metadata key it carries) and only posts if it is absent.
 - A channel the bot was removed from (`not_in_channel`,
   `channel_not_found`, `is_archived`) is not retried: its queued messages
-  are dropped and `on_channel_gone` turns off its subscriptions and tells
-  an administrator.
+  are dropped and `on_channel_gone`, told which alerts were dropped, turns
+  off its subscriptions and tells an administrator and the people who set
+  them up.
 - A row another sender left in `sending` (a crash) is picked up after a
   grace period with the same look-before-posting check.
 """
@@ -37,7 +38,14 @@ from slack_bot.alerts import messages
 from slack_bot.alerts.config import AlertSettings
 from slack_bot.alerts.lease import Lease
 from slack_bot.alerts.ledger import facts_from
-from slack_bot.alerts.outbox import METADATA_EVENT, Kind, Message, Outbox, State
+from slack_bot.alerts.outbox import (
+    METADATA_EVENT,
+    Dropped,
+    Kind,
+    Message,
+    Outbox,
+    State,
+)
 from slack_bot.store import utcnow
 
 __all__ = ["CHANNEL_GONE", "Sender"]
@@ -54,7 +62,7 @@ AUTH_BROKEN = frozenset(
 UNSEARCHABLE = frozenset({"missing_scope", "not_allowed_token_type"})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
-ChannelGone = Callable[[str, str], Awaitable[None]]
+ChannelGone = Callable[[str, str, Sequence[Dropped]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -329,13 +337,13 @@ class Sender:
 
     async def _channel_gone(self, channel: str, code: str) -> None:
         unsent = await self.outbox.unsent_in(channel)
-        await self.outbox.fail(unsent, error=code)
+        dropped = await self.outbox.fail(unsent, error=code)
         for _ in unsent:
             record_alert("failed")
         logger.warning(
             "cannot post to %s (%s); %d messages dropped", channel, code, len(unsent)
         )
-        await self.on_channel_gone(channel, code)
+        await self.on_channel_gone(channel, code, dropped)
 
 
 def _code(error: SlackApiError) -> str:

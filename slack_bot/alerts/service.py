@@ -27,7 +27,7 @@ from slack_bot.alerts import messages, wording
 from slack_bot.alerts.config import AlertSettings
 from slack_bot.alerts.lease import Lease, LeaseLost
 from slack_bot.alerts.ledger import Delivery, Ledger, Owner, Plan
-from slack_bot.alerts.outbox import Kind, Outbox, enqueue
+from slack_bot.alerts.outbox import Dropped, Kind, Outbox, enqueue
 from slack_bot.alerts.preferences import Notify, Preferences
 from slack_bot.alerts.sender import Sender
 from slack_bot.alerts.subscriptions import (
@@ -276,35 +276,53 @@ class AlertService:
 
     # Reacting to Slack.
 
-    async def channel_gone(self, channel: str, code: str) -> None:
+    async def channel_gone(
+        self, channel: str, code: str, dropped: Sequence[Dropped] = ()
+    ) -> None:
         """The bot cannot post to `channel`: end its subscriptions and tell
-        the administrators (or, without any, whoever set them up)."""
+        the administrators and whoever set up the alerts concerned (the
+        subscriptions turned off, and those whose `dropped` alerts were not
+        posted, such as a job watch that already ended)."""
         existing = await self.subscriptions.in_channel(channel)
         ended = await self.subscriptions.end(
             [s.id for s in existing], reason=f"slack {code}"
         )
-        if not ended:
+        jobs = sorted({d.job_number for d in dropped})
+        if not ended and not jobs:
             return
-        recipients = self.admins or tuple(sorted({s.slack_user_id for s in existing}))
-        text = wording.channel_gone_notice(channel, code, len(ended))
+        asked = await self.subscriptions.with_ids(
+            d.subscription_id for d in dropped if d.subscription_id is not None
+        )
+        recipients = _recipients(self.admins, [*existing, *asked])
+        text = wording.channel_gone_notice(
+            channel, code, turned_off=len(ended), jobs=jobs
+        )
+        last_drop = max((d.outbox_id for d in dropped), default=0)
+        key = f"notice:{channel}:{code}:{max(ended, default=0)}:{last_drop}"
+        await self._tell(recipients, text, key=key)
+        logger.warning(
+            "cannot post to %s (%s): %d subscriptions turned off, %d alerts "
+            "dropped; told %d people",
+            channel,
+            code,
+            len(ended),
+            len(jobs),
+            len(recipients),
+        )
+        self.sender.wake()
+
+    async def _tell(self, recipients: Sequence[str], text: str, *, key: str) -> None:
+        """Queue one direct message to each recipient (once per key)."""
         async with self.store.engine.begin() as connection:
             for recipient in recipients:
                 await enqueue(
                     connection,
                     now=self.clock(),
-                    key=f"notice:{channel}:{code}:{max(ended)}:{recipient}",
+                    key=f"{key}:{recipient}",
                     kind=Kind.NOTICE,
                     channel=recipient,
                     args=messages.notice(text),
                 )
-        logger.warning(
-            "turned off %d subscriptions of %s (%s); told %d people",
-            len(ended),
-            channel,
-            code,
-            len(recipients),
-        )
-        self.sender.wake()
 
     async def job_submitted(
         self,
@@ -340,6 +358,17 @@ class AlertService:
                     key=("channel_id", "job_number"),
                 )
         return subscription
+
+
+def _recipients(
+    admins: Sequence[str], subscriptions: Sequence[Subscription]
+) -> list[str]:
+    """The administrators, then whoever set up these subscriptions."""
+    chosen = list(dict.fromkeys(admins))
+    for subscription in subscriptions:
+        if subscription.slack_user_id not in chosen:
+            chosen.append(subscription.slack_user_id)
+    return chosen
 
 
 def _deliveries(

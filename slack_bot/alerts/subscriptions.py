@@ -181,6 +181,18 @@ class Subscriptions:
             )
             return [Subscription.from_row(row) for row in found]
 
+    async def with_ids(self, ids: Iterable[int]) -> list[Subscription]:
+        """Subscriptions by id, active or ended, oldest first."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        table = alert_subscriptions
+        async with self._engine.connect() as connection:
+            found = await connection.execute(
+                sa.select(table).where(table.c.id.in_(wanted)).order_by(table.c.id)
+            )
+            return [Subscription.from_row(row) for row in found]
+
     async def active(self) -> list[Subscription]:
         table = alert_subscriptions
         async with self._engine.connect() as connection:

@@ -94,13 +94,34 @@ def summary_more(count: int) -> str:
     return f"... and {count} more in the thread."
 
 
-def channel_gone_notice(channel: str, reason: str, count: int) -> str:
-    subscriptions = "subscription" if count == 1 else "subscriptions"
-    return (
+def channel_gone_notice(
+    channel: str, reason: str, *, turned_off: int, jobs: Sequence[int]
+) -> str:
+    """What an administrator and the people who set up alerts in a channel
+    are told when the bot can no longer post there."""
+    said = (
         f":warning: I can no longer post job alerts to <#{channel}> (Slack said "
-        f"`{reason}`), so I turned off its {count} {subscriptions} instead of "
-        f"retrying forever. To resume, invite me to the channel and run "
-        f"`{COMMAND} subscribe` there again."
+        f"`{reason}`)."
+    )
+    if jobs:
+        listed = ", ".join(str(number) for number in jobs)
+        said += (
+            f" The alert for job {listed} was not posted (`{COMMAND} status "
+            f"{listed}` shows how it ended)."
+            if len(jobs) == 1
+            else f" The alerts for jobs {listed} were not posted (`{COMMAND} "
+            f"status <job>` shows how each ended)."
+        )
+    if turned_off:
+        subscriptions = "subscription" if turned_off == 1 else "subscriptions"
+        return (
+            f"{said} I turned off its {turned_off} {subscriptions} instead of "
+            f"retrying forever. To resume, invite me to the channel and run "
+            f"`{COMMAND} subscribe` there again."
+        )
+    return (
+        f"{said} Invite me to the channel before you next use `{COMMAND} watch` "
+        f"or submit a job there."
     )
 
 

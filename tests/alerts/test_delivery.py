@@ -155,10 +155,12 @@ async def test_a_channel_the_bot_left_is_turned_off_and_an_admin_told(
 
     assert await service.subscriptions.in_channel("CGONE") == []
     assert len(await service.subscriptions.in_channel(CHANNEL)) == 1
-    [notice] = history.in_channel("DUADMIN")
-    assert "<#CGONE>" in notice["text"]
-    assert f"`{error}`" in notice["text"]
-    assert "turned off its 1 subscription" in notice["text"]
+    for person in ("DUADMIN", "DUALICE"):
+        [notice] = history.in_channel(person)
+        assert "<#CGONE>" in notice["text"]
+        assert f"`{error}`" in notice["text"]
+        assert "turned off its 1 subscription" in notice["text"]
+        assert f"alert for job {number} was not posted" in notice["text"]
     assert len(alerts_for(history, number)) == 1
 
     later = await submit(jarvice, sandbox, "alice", "sleep 100")
@@ -168,6 +170,33 @@ async def test_a_channel_the_bot_left_is_turned_off_and_an_admin_told(
     await drain(service)
     assert len(alerts_for(history, later)) == 1
     assert history.in_channel("CGONE") == []
+
+
+async def test_a_channel_with_only_a_job_watch_tells_the_admin_and_the_watcher(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+) -> None:
+    number = await submit(jarvice, sandbox, "alice", "sleep 100")
+    await service.job_submitted(
+        channel_id="CPRIV",
+        slack_user_id="UALICE",
+        jarvice_username="alice",
+        number=number,
+    )
+    await service.poll_once()
+    sandbox.set_status(number, "COMPLETED WITH ERROR")
+    await service.poll_once()
+    history.refuse("CPRIV", "not_in_channel")
+    await drain(service)
+
+    assert history.in_channel("CPRIV") == []
+    for person in ("DUADMIN", "DUALICE"):
+        [notice] = history.in_channel(person)
+        assert "<#CPRIV>" in notice["text"]
+        assert f"alert for job {number} was not posted" in notice["text"]
+        assert "turned off" not in notice["text"]
 
 
 async def test_a_message_slack_refuses_for_good_is_not_retried(
