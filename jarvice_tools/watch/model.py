@@ -21,6 +21,7 @@ __all__ = [
     "Cycle",
     "EventKind",
     "FeedFailure",
+    "Horizon",
     "JobEvent",
     "StaticUsers",
     "TrackedJob",
@@ -138,33 +139,64 @@ class TrackedJob:
 
 
 @dataclass(frozen=True)
+class Horizon:
+    """Which of a user's completed jobs are news when their completed list
+    is read (a catch-up, for jobs that started and ended between two polls).
+
+    A completed job numbered above `floor` that the watcher never followed
+    nor reported is news. `latest` is the highest job number of the last
+    completed list read; it becomes the floor at the next catch-up, so a job
+    submitted while one catch-up was being read still counts at the next.
+    """
+
+    floor: int
+    latest: int
+
+    def after(self, latest: int) -> Horizon:
+        """The horizon once a completed list whose highest number is
+        `latest` has been read."""
+        return Horizon(max(self.floor, self.latest), max(self.latest, latest))
+
+
+@dataclass(frozen=True)
 class WatchState:
     """What the watcher must remember across restarts.
 
     `jobs` are the jobs still followed; `known_owners` the users whose job
     lists have been seen at least once (jobs found on a first look are a
     baseline, not news); `finished` maps the jobs already reported as
-    finished to when that was, so that they are never reported twice.
+    finished to when that was, so that they are never reported twice;
+    `horizons` say, per user, which completed jobs a catch-up may announce
+    (a user without one gets a baseline read first).
     """
 
     jobs: Mapping[int, TrackedJob] = field(default_factory=dict)
     known_owners: frozenset[str] = frozenset()
     finished: Mapping[int, float] = field(default_factory=dict)
+    horizons: Mapping[str, Horizon] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "jobs": [job.to_json() for job in self.jobs.values()],
             "known_owners": sorted(self.known_owners),
             "finished": {str(n): at for n, at in self.finished.items()},
+            "horizons": {
+                name: [h.floor, h.latest] for name, h in sorted(self.horizons.items())
+            },
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WatchState:
         jobs = [TrackedJob.from_json(item) for item in data.get("jobs", [])]
+        horizons = data.get("horizons", {})
         return cls(
             jobs={job.number: job for job in jobs},
             known_owners=frozenset(data.get("known_owners", [])),
             finished={int(n): float(at) for n, at in data.get("finished", {}).items()},
+            horizons={
+                name: Horizon(int(floor), int(latest))
+                for name, (floor, latest) in horizons.items()
+            },
         )
 
 
@@ -175,10 +207,12 @@ class CallCount:
     lists: int = 0
     statuses: int = 0
     team_lookups: int = 0
+    catch_ups: int = 0
+    """Completed lists read to catch up (and baseline reads of new users)."""
 
     @property
     def total(self) -> int:
-        return self.lists + self.statuses + self.team_lookups
+        return self.lists + self.statuses + self.team_lookups + self.catch_ups
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,14 @@ it saw before, and asks `/status` once for each job that left a list to learn
 how it ended. The number of API calls per poll therefore grows with the users
 and with the jobs that finished, not with the jobs followed.
 
+A job that starts and ends between two polls never shows in those lists. So
+each list is also read with `completed=true` once every `catch_up_every`
+polls (the lists take turns, so a poll reads about 1/N of them), and once
+when a user is first watched (a baseline: what it shows is not news); a
+completed job numbered above the user's `Horizon` that the watcher never saw
+is reported finished. A job that left its list during a poll that also read
+its completed list is settled from that list, without a `/status` call.
+
 When JARVICE cannot be reached or is overloaded, the poll is abandoned and the
 next one waits longer (exponential backoff with jitter, up to
 `max_backoff`). A user whose own list fails (a revoked API key) is retried
@@ -39,6 +47,7 @@ from jarvice_tools.watch.model import (
     Cycle,
     EventKind,
     FeedFailure,
+    Horizon,
     JobEvent,
     TrackedJob,
     UserSource,
@@ -124,6 +133,10 @@ class _Feed:
     def explicit(self) -> set[int]:
         return {n for member in self.members.values() for n in member.jobs}
 
+    def owners(self) -> set[str]:
+        """The users whose jobs this feed's answer is read for."""
+        return set(self.covered if self.interest is None else self.interest)
+
     def wants(self, owner: str | None, number: int, explicit: set[int]) -> bool:
         if self.interest is None or number in explicit:
             return True
@@ -144,10 +157,14 @@ class _Poll:
     jobs: dict[int, TrackedJob]
     known: set[str]
     finished: dict[int, float]
+    horizons: dict[str, Horizon] = field(default_factory=dict)
+    index: int = 0
+    completed: dict[str, JobList] = field(default_factory=dict)
     events: list[JobEvent] = field(default_factory=list)
     failures: list[FeedFailure] = field(default_factory=list)
     lists: int = 0
     statuses: int = 0
+    catch_ups: int = 0
     viewers_by_owner: dict[str, set[str]] = field(default_factory=dict)
     viewers_by_job: dict[int, set[str]] = field(default_factory=dict)
 
@@ -201,6 +218,7 @@ class Watcher:
         team_refresh: float = 600.0,
         finished_retention: float = 86400.0,
         concurrency: int = 8,
+        catch_up_every: int = 6,
         state: WatchState | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -208,7 +226,10 @@ class Watcher:
             raise ValueError("interval must be a positive number of seconds")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if catch_up_every < 1:
+            raise ValueError("catch_up_every must be at least 1 poll")
         self.concurrency = concurrency
+        self.catch_up_every = catch_up_every
         self.client = client
         self.users = users
         self.interval = interval
@@ -221,6 +242,9 @@ class Watcher:
         self._feed_backoff: dict[str, _Backoff] = {}
         self._teams: dict[str, tuple[frozenset[str] | None, float]] = {}
         self._team_lookups = 0
+        self._polls = 0
+        self._catch_up_at: dict[str, int] = {}
+        self._turns = 0
 
     @property
     def state(self) -> WatchState:
@@ -286,10 +310,14 @@ class Watcher:
             jobs=dict(state.jobs),
             known=set(state.known_owners),
             finished=dict(state.finished),
+            horizons=dict(state.horizons),
+            index=self._polls,
         )
+        self._polls += 1
         try:
             feeds = await self._plan(users, work)
             answered = await self._read_lists(feeds, work)
+            await self._catch_up(feeds, answered, work)
             await self._settle_missing(feeds, answered, users, work)
         except _Outage as outage:
             return self._abandon(outage, users, started)
@@ -301,19 +329,21 @@ class Watcher:
             jobs=work.jobs,
             known_owners=frozenset(work.known),
             finished=work.finished,
+            horizons=work.horizons,
         )
+        calls = CallCount(work.lists, work.statuses, self._team_lookups, work.catch_ups)
         if work.events:
             logger.info(
                 "poll: %d users, %d feeds, %d events, %d calls",
                 len(users),
                 len(feeds),
                 len(work.events),
-                work.lists + work.statuses + self._team_lookups,
+                calls.total,
             )
         return Cycle(
             events=tuple(work.events),
             state=new_state,
-            calls=CallCount(work.lists, work.statuses, self._team_lookups),
+            calls=calls,
             failures=tuple(work.failures),
             healthy=not work.failures,
             started_at=started,
@@ -564,6 +594,79 @@ class Watcher:
                 return member.username
         return feed.user.username
 
+    # Catching up: jobs that started and ended between two polls.
+
+    async def _catch_up(
+        self, feeds: Sequence[_Feed], answered: dict[str, JobList], work: _Poll
+    ) -> None:
+        """Read the completed lists due this poll and report the jobs in
+        them that ended unseen; a list whose read fails waits for its turn."""
+        due = [f for f in feeds if f.key in answered and self._catch_up_due(f, work)]
+        work.catch_ups += len(due)
+        results = await self._gather([self._completed_call(feed) for feed in due])
+        for feed, result in zip(due, results, strict=True):
+            if isinstance(result, errors.JarviceError):
+                logger.warning(
+                    "completed jobs of %s could not be read (%s); trying again "
+                    "at their next turn",
+                    feed.user.username,
+                    type(result).__name__,
+                )
+                continue
+            if self._catch_up_at[feed.key] <= work.index:
+                self._catch_up_at[feed.key] = work.index + self.catch_up_every
+            work.completed[feed.key] = result
+            self._report_unseen(feed, result, work)
+
+    def _catch_up_due(self, feed: _Feed, work: _Poll) -> bool:
+        """The feed's turn (feeds take turns over `catch_up_every` polls), or
+        a baseline read for users without a horizon."""
+        if feed.key not in self._catch_up_at:
+            turn = self._turns % self.catch_up_every
+            self._turns += 1
+            self._catch_up_at[feed.key] = work.index + self.catch_up_every - turn
+        if self._catch_up_at[feed.key] <= work.index:
+            return True
+        return any(owner not in work.horizons for owner in feed.owners())
+
+    def _completed_call(self, feed: _Feed) -> Callable[[], Awaitable[JobList]]:
+        client = self.client.for_caller(feed.user.caller)
+        listing = client.teamjobs if feed.team else client.jobs
+        return functools.partial(listing, completed=True)
+
+    def _report_unseen(self, feed: _Feed, listing: JobList, work: _Poll) -> None:
+        """Report the completed jobs above their owner's horizon that were
+        neither followed nor reported, then move the feed's horizons on."""
+        explicit = feed.explicit()
+        for number, entry in sorted(listing.root.items()):
+            owner = entry.job_owner_username or (
+                None if feed.team else feed.user.username
+            )
+            horizon = work.horizons.get(owner or "")
+            if horizon is None or number <= horizon.floor:
+                continue
+            if number in work.finished or number in work.jobs:
+                continue
+            if not is_final(entry.job_status) or not feed.wants(
+                owner, number, explicit
+            ):
+                continue
+            tracked = TrackedJob(
+                number=number,
+                owner=owner,
+                status=entry.job_status,
+                job=_trim(entry),
+                seen_by=self._seen_by(feed, owner, number),
+                explicit=number in explicit,
+            )
+            work.emit(EventKind.FINISHED, tracked, None)
+        latest = max(listing.root, default=0)
+        for owner in feed.owners():
+            before = work.horizons.get(owner)
+            work.horizons[owner] = (
+                Horizon(latest, latest) if before is None else before.after(latest)
+            )
+
     # Jobs that left their list, and explicit jobs never listed.
 
     async def _settle_missing(
@@ -591,6 +694,10 @@ class Watcher:
                 continue
             listing = answered.get(feed.key)
             if listing is None or tracked.number in listing.root:
+                continue
+            completed = work.completed.get(feed.key)
+            if completed is not None and tracked.number in completed.root:
+                self._settled(tracked, _trim(completed.root[tracked.number]), work)
                 continue
             asker = _asker(tracked, feed, by_name)
             if feed.team and asker is feed.user and tracked.owner != asker.username:
@@ -643,15 +750,10 @@ class Watcher:
     async def _settle_from_team(
         self, feed: _Feed, missing: Sequence[TrackedJob], work: _Poll
     ) -> None:
-        work.statuses += 1
-        client = self.client.for_caller(feed.user.caller)
-        try:
-            done = await client.teamjobs(completed=True)
-        except errors.JarviceError as error:
-            if _is_outage(error):
-                raise _Outage(error) from None
-            for tracked in missing:
-                self._settle_failed(tracked.number, feed.user.username, error, work)
+        done = work.completed.get(feed.key)
+        if done is None:
+            done = await self._read_team_completed(feed, missing, work)
+        if done is None:
             return
         for tracked in missing:
             entry = done.root.get(tracked.number)
@@ -664,6 +766,20 @@ class Watcher:
                 )
                 continue
             self._settled(tracked, _trim(entry), work)
+
+    async def _read_team_completed(
+        self, feed: _Feed, missing: Sequence[TrackedJob], work: _Poll
+    ) -> JobList | None:
+        work.statuses += 1
+        client = self.client.for_caller(feed.user.caller)
+        try:
+            return await client.teamjobs(completed=True)
+        except errors.JarviceError as error:
+            if _is_outage(error):
+                raise _Outage(error) from None
+            for tracked in missing:
+                self._settle_failed(tracked.number, feed.user.username, error, work)
+            return None
 
     def _settled(self, tracked: TrackedJob, job: JobEntry, work: _Poll) -> None:
         known = tracked.number in work.jobs

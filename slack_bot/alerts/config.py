@@ -19,6 +19,14 @@ class AlertSettings(BaseSettings):
     poll_interval: float = Field(
         default=30.0, gt=0, description="Seconds between two polls of JARVICE."
     )
+    catch_up_every: int = Field(
+        default=6,
+        ge=1,
+        description=(
+            "Every this many polls, each watched user's completed jobs are read "
+            "too, to announce jobs that started and ended between two polls."
+        ),
+    )
     max_backoff: float = Field(
         default=600.0, gt=0, description="Longest wait between polls while failing."
     )

@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from jarvice_tools.models.jobs import JobEntry
 from jarvice_tools.summaries import BoundedText
-from jarvice_tools.watch import Cycle, EventKind, JobEvent, TrackedJob, WatchState
+from jarvice_tools.watch import (
+    Cycle,
+    EventKind,
+    Horizon,
+    JobEvent,
+    TrackedJob,
+    WatchState,
+)
 from slack_bot.alerts import messages
 from slack_bot.alerts.lease import Lease
 from slack_bot.alerts.outbox import Kind, enqueue
@@ -95,7 +102,7 @@ class Ledger:
         """The watcher state last recorded (by any replica)."""
         async with self._engine.connect() as connection:
             jobs = await connection.execute(sa.select(alert_watch_jobs))
-            owners = await connection.execute(sa.select(alert_watch_owners.c.username))
+            owners = list(await connection.execute(sa.select(alert_watch_owners)))
             tracked: dict[int, TrackedJob] = {}
             finished: dict[int, float] = {}
             for row in jobs:
@@ -114,6 +121,11 @@ class Ledger:
                 jobs=tracked,
                 known_owners=frozenset(row.username for row in owners),
                 finished=finished,
+                horizons={
+                    row.username: Horizon(row.horizon_floor, row.horizon_latest)
+                    for row in owners
+                    if row.horizon_floor is not None and row.horizon_latest is not None
+                },
             )
 
     async def undelivered(self, pairs: Iterable[tuple[int, str]]) -> set[int]:
@@ -178,13 +190,34 @@ async def _save_state(
             sa.delete(table).where(table.c.job_number.in_(replaced))
         )
         await connection.execute(sa.insert(table), rows)
-    new_owners = sorted(state.known_owners - previous.known_owners)
-    for username in new_owners:
+    await _save_owners(connection, previous, state, now)
+
+
+async def _save_owners(
+    connection: AsyncConnection,
+    previous: WatchState,
+    state: WatchState,
+    now: dt.datetime,
+) -> None:
+    """Users seen for the first time, and horizons that moved."""
+    table = alert_watch_owners
+    moved = {
+        name: horizon
+        for name, horizon in state.horizons.items()
+        if previous.horizons.get(name) != horizon
+    }
+    for username in sorted((state.known_owners - previous.known_owners) | set(moved)):
         await insert_ignore(
             connection,
-            alert_watch_owners,
+            table,
             {"username": username, "first_seen_at": now},
             key=("username",),
+        )
+    for username, horizon in sorted(moved.items()):
+        await connection.execute(
+            sa.update(table)
+            .where(table.c.username == username)
+            .values(horizon_floor=horizon.floor, horizon_latest=horizon.latest)
         )
 
 

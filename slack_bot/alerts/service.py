@@ -88,6 +88,7 @@ class AlertService:
             self.users,
             interval=self.settings.poll_interval,
             max_backoff=self.settings.max_backoff,
+            catch_up_every=self.settings.catch_up_every,
         )
         self.sender = Sender(
             self.outbox,

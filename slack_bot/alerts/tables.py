@@ -1,4 +1,4 @@
-"""The alert tables (revision 0002), on the store's shared metadata.
+"""The alert tables (revisions 0002 and 0003), on the store's shared metadata.
 
 - `alert_subscriptions`: what a channel follows (a job, a user's jobs, a
   team's jobs; all final states or failures only; one app).
@@ -13,7 +13,8 @@
 - `alert_lease`: which replica polls JARVICE and sends (a lease with a
   fencing token).
 - `alert_watch_jobs`, `alert_watch_owners`: the watcher's state, so that a
-  restart or a new leader carries on where the last one stopped.
+  restart or a new leader carries on where the last one stopped (the
+  owners' catch-up horizons since revision 0003).
 """
 
 from __future__ import annotations
@@ -158,5 +159,7 @@ alert_watch_owners = sa.Table(
     metadata,
     sa.Column("username", sa.String(128), primary_key=True),
     sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("horizon_floor", sa.BigInteger(), nullable=True),
+    sa.Column("horizon_latest", sa.BigInteger(), nullable=True),
     comment="JARVICE users whose job lists the watcher has seen (baseline taken).",
 )

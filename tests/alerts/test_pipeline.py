@@ -74,6 +74,28 @@ async def test_a_failed_job_becomes_one_complete_alert(
     assert alert["metadata"]["event_payload"]["key"].startswith(f"final:{number}:")
 
 
+async def test_a_job_that_fails_between_two_polls_is_announced_at_the_catch_up(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+) -> None:
+    await subscribe(service, "alice")
+    await service.poll_once()
+    number = await submit(jarvice, sandbox, "alice", "echo boom; false")
+    sandbox.advance(30)
+    for _ in range(service.settings.catch_up_every * 2):
+        await service.poll_once()
+        await drain(service)
+
+    [alert] = history.in_channel(CHANNEL)
+    name = sandbox.job(number).name
+    assert alert["text"] == f":x: Job {number} COMPLETED WITH ERROR: {name}"
+    shown = block_texts(alert)
+    assert f"*Walltime*\n{sandbox.job(number).walltime}" in shown
+    assert "boom" in shown
+
+
 async def test_completed_alerts_carry_no_output_and_cost_no_output_call(
     service: AlertService,
     sandbox: SandboxServer,
@@ -224,9 +246,9 @@ async def test_a_job_already_finished_when_first_seen_is_not_news(
     number = await submit(jarvice, sandbox, "alice", "hostname")
     sandbox.advance(60)
     await subscribe(service, "alice")
-    await service.poll_once()
-    await service.poll_once()
-    await drain(service)
+    for _ in range(service.settings.catch_up_every * 2):
+        await service.poll_once()
+        await drain(service)
     assert history.all() == []
     assert number not in service.watcher.state.jobs
 

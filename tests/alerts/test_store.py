@@ -16,6 +16,7 @@ from jarvice_tools.watch import (
     CallCount,
     Cycle,
     EventKind,
+    Horizon,
     JobEvent,
     TrackedJob,
     WatchState,
@@ -220,11 +221,13 @@ async def test_the_watcher_state_is_saved_as_changes_and_read_back(
     first = WatchState(
         jobs={1: _tracked(1, "SUBMITTED"), 2: _tracked(2, "PROCESSING STARTING")},
         known_owners=frozenset({"alice"}),
+        horizons={"alice": Horizon(0, 0)},
     )
     second = WatchState(
         jobs={1: _tracked(1, "PROCESSING STARTING")},
         known_owners=frozenset({"alice", "bob"}),
         finished={2: 1000.0},
+        horizons={"alice": Horizon(0, 2), "bob": Horizon(2, 2)},
     )
     event = JobEvent(
         EventKind.FINISHED, 2, "alice", "COMPLETED", "PROCESSING STARTING",

@@ -29,8 +29,12 @@ async def submit(
 
 
 def calls(sandbox: SandboxServer) -> Counter[str]:
-    """The /jarvice endpoints the sandbox received since the last clear."""
-    return Counter(request.endpoint for request in sandbox.requests)
+    """The /jarvice endpoints the sandbox received since the last clear; a
+    read of a completed list counts as e.g. `jobs completed`."""
+    return Counter(
+        f"{r.endpoint} completed" if r.params.get("completed") == "true" else r.endpoint
+        for r in sandbox.requests
+    )
 
 
 def kinds(cycle: Cycle) -> list[tuple[EventKind, int, str]]:

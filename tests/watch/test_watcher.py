@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jarvice_tools import Caller, Credentials, JarviceClient
@@ -75,26 +77,87 @@ async def test_jobs_running_when_watching_begins_are_a_baseline_not_news(
     assert kinds(await step(watcher)) == [(FINISHED, desktop, "TERMINATED")]
 
 
-async def test_a_job_that_ends_between_two_polls_is_news_only_if_watched_by_number(
+async def test_a_job_that_ends_between_two_polls_is_news_at_its_lists_catch_up(
     sandbox: SandboxServer, client: JarviceClient
 ) -> None:
-    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    seeded = {job.number for job in sandbox.jobs_of("alice")}
+    source = users(sandbox, "alice")
+    watcher = Watcher(client, source, clock=sandbox.now, catch_up_every=3)
     await step(watcher)
     quick = await submit(client, sandbox, "alice", "hostname")
     named = await submit(client, sandbox, "alice", "false")
     sandbox.advance(60)
 
     assert kinds(await step(watcher)) == []
-
-    source = StaticUsers((WatchedUser(caller_for(sandbox, "alice"), jobs={named}),))
-    explicit = Watcher(client, source, clock=sandbox.now, state=watcher.state)
+    explicit = StaticUsers(
+        (WatchedUser(caller_for(sandbox, "alice"), jobs=frozenset({named})),)
+    )
+    watcher.users = explicit
     sandbox.clear_requests()
-    cycle = await step(explicit)
-    assert kinds(cycle) == [(FINISHED, named, "COMPLETED WITH ERROR")]
-    assert cycle.events[0].job.job_name.endswith("alice_s1")
-    assert quick not in explicit.state.jobs
-    assert kinds(await step(explicit)) == []
-    assert calls(sandbox) == {"jobs": 2, "status": 1}
+    at_once = await step(watcher)
+    assert kinds(at_once) == [(FINISHED, named, "COMPLETED WITH ERROR")]
+    assert at_once.events[0].job.job_name.endswith("alice_s1")
+    assert calls(sandbox) == {"jobs": 1, "status": 1}
+
+    watcher.users = source
+    sandbox.clear_requests()
+    caught_up = await step(watcher)
+    assert kinds(caught_up) == [(FINISHED, quick, "COMPLETED")]
+    assert caught_up.events[0].previous is None
+    assert caught_up.events[0].job.job_walltime is not None
+    assert calls(sandbox) == {"jobs": 1, "jobs completed": 1}
+    assert caught_up.calls.catch_ups == 1
+
+    later = [kinds(await step(watcher)) for _ in range(3)]
+    assert later == [[], [], []]
+    assert seeded.isdisjoint(watcher.state.finished)
+
+
+async def test_each_completed_list_is_read_once_every_n_polls_in_turn(
+    sandbox: SandboxServer, client: JarviceClient
+) -> None:
+    names = ("alice", "bob", "carol", "dave")
+    watcher = Watcher(client, users(sandbox, *names), catch_up_every=2)
+    baseline = await step(watcher)
+    assert baseline.calls.catch_ups == 4
+
+    read: list[list[str]] = []
+    for _ in range(4):
+        sandbox.clear_requests()
+        cycle = await step(watcher)
+        completed = [r.username for r in sandbox.requests if r.params.get("completed")]
+        assert cycle.calls.catch_ups == len(completed)
+        assert cycle.calls.total == len(names) + len(completed)
+        read.append(sorted(completed))
+    assert [len(names_read) for names_read in read] == [2, 2, 2, 2]
+    assert sorted(read[0] + read[1]) == sorted(names)
+    assert read[2:] == read[:2]
+
+
+async def test_a_job_submitted_while_its_completed_list_is_read_is_not_lost(
+    sandbox: SandboxServer, client: JarviceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watcher = Watcher(client, users(sandbox, "alice"), clock=sandbox.now)
+    watcher.catch_up_every = 1
+    await step(watcher)
+    real_catch_up = watcher._catch_up
+    submitted: list[int] = []
+
+    async def submit_between_the_two_reads(*args: Any) -> None:
+        submitted.append(await submit(client, sandbox, "alice", "sleep 40"))
+        submitted.append(await submit(client, sandbox, "alice", "hostname"))
+        sandbox.advance(10)
+        await real_catch_up(*args)
+
+    monkeypatch.setattr(watcher, "_catch_up", submit_between_the_two_reads)
+    slow_one_unlisted = await step(watcher)
+    monkeypatch.undo()
+    slow, quick = submitted
+    assert kinds(slow_one_unlisted) == [(FINISHED, quick, "COMPLETED")]
+
+    sandbox.set_status(slow, "COMPLETED WITH ERROR")
+    assert kinds(await step(watcher)) == [(FINISHED, slow, "COMPLETED WITH ERROR")]
+    assert kinds(await step(watcher)) == []
 
 
 @pytest.mark.parametrize(
@@ -151,8 +214,8 @@ async def test_a_team_admin_covers_the_team_in_one_call(
     )
     watcher = Watcher(client, source, clock=sandbox.now)
     first = await step(watcher)
-    assert calls(sandbox) == {"teamusers": 1, "teamjobs": 1}
-    assert first.calls.team_lookups == 1
+    assert calls(sandbox) == {"teamusers": 1, "teamjobs": 1, "teamjobs completed": 1}
+    assert (first.calls.team_lookups, first.calls.catch_ups) == (1, 1)
 
     alice_job = await submit(client, sandbox, "alice", "sleep 40")
     carol_job = await submit(client, sandbox, "carol", "sleep 40")
@@ -213,7 +276,7 @@ async def test_a_user_who_is_not_a_team_admin_is_watched_alone(
 ) -> None:
     watcher = Watcher(client, users(sandbox, "alice", team=True), clock=sandbox.now)
     await step(watcher)
-    assert calls(sandbox) == {"teamusers": 1, "jobs": 1}
+    assert calls(sandbox) == {"teamusers": 1, "jobs": 1, "jobs completed": 1}
     sandbox.clear_requests()
     await step(watcher)
     assert calls(sandbox) == {"jobs": 1}
@@ -391,8 +454,11 @@ async def test_added_sandbox_users_each_cost_one_list_call(
 
     cycle = await step(watcher)
     assert kinds(cycle) == [(FINISHED, jobs[0], "COMPLETED")]
-    assert calls(sandbox) == {"jobs": 6, "status": 1}
-    assert sorted(r.username for r in sandbox.requests if r.endpoint == "jobs") == names
+    assert calls(sandbox) == {"jobs": 6, "jobs completed": 1, "status": 1}
+    active = [r.username for r in sandbox.requests if r.endpoint == "jobs"]
+    completed = [r for r in sandbox.requests if r.params.get("completed")]
+    assert sorted(active) == sorted([*names, *(r.username for r in completed)])
+    assert len(completed) == 1
 
 
 async def test_a_team_admin_covers_members_added_to_the_sandbox(
@@ -409,7 +475,7 @@ async def test_a_team_admin_covers_members_added_to_the_sandbox(
     )
     watcher = Watcher(client, source, clock=sandbox.now)
     await step(watcher)
-    assert calls(sandbox) == {"teamusers": 1, "teamjobs": 1}
+    assert calls(sandbox) == {"teamusers": 1, "teamjobs": 1, "teamjobs completed": 1}
     number = await submit(client, sandbox, "member2", "sleep 40")
     cycle = await step(watcher)
     assert [(e.number, e.owner, e.watchers) for e in cycle.events] == [
