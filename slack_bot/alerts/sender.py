@@ -8,7 +8,9 @@
 - Retries: a 429 waits for Slack's `Retry-After`; a 5xx or a network error
   waits longer after each failure (capped), and because the message may
   have been posted anyway, the next attempt first looks for it in the
-  channel (by the metadata key it carries) and only posts if it is absent.
+  channel (by the metadata key it carries, following Slack's cursor through
+  up to `SEARCH_PAGES` pages of what was posted since the message was
+  queued) and only posts if it is absent.
 - A channel the bot was removed from (`not_in_channel`,
   `channel_not_found`, `is_archived`) is not retried: its queued messages
   are dropped and `on_channel_gone`, told which alerts were dropped, turns
@@ -32,6 +34,7 @@ import anyio
 import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from jarvice_tools.metrics import record_alert, set_outbox_depth
 from slack_bot.alerts import messages
@@ -61,6 +64,10 @@ AUTH_BROKEN = frozenset(
 )
 UNSEARCHABLE = frozenset({"missing_scope", "not_allowed_token_type"})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+SEARCH_PAGE_SIZE = 200
+SEARCH_PAGES = 10
+"""Pages read when looking for an earlier copy of a message: the 2,000
+messages posted since it was queued, within twice the Slack timeout."""
 
 ChannelGone = Callable[[str, str, Sequence[Dropped]], Awaitable[None]]
 
@@ -272,29 +279,53 @@ class Sender:
     async def _find(
         self, row: Message, channel: str, thread_ts: str | None
     ) -> _Found | None:
-        """Look in Slack for a message carrying this row's key."""
+        """Look in Slack for a message carrying this row's key among those
+        posted since the row was queued (less the clock-skew allowance): in
+        the thread's replies or the channel's history, page after page."""
+        oldest = f"{row.created_at.timestamp() - self.settings.clock_skew:.6f}"
         with anyio.fail_after(self.settings.slack_timeout * 2):
             if channel[:1] in ("U", "W"):
                 opened = await self.client.conversations_open(users=channel)
                 channel = str(opened["channel"]["id"])
-            if thread_ts:
-                found = await self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
-                )
-            else:
-                oldest = row.created_at.timestamp() - 60
-                found = await self.client.conversations_history(
-                    channel=channel,
-                    oldest=f"{oldest:.6f}",
-                    include_all_metadata=True,
-                    limit=200,
-                )
-        for message in found.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if payload.get("key") == row.key:
-                return _Found(channel, str(message["ts"]))
+            cursor: str | None = None
+            for _ in range(SEARCH_PAGES):
+                page = await self._search(channel, thread_ts, oldest, cursor)
+                ts = _carrying(page, row.key)
+                if ts is not None:
+                    return _Found(channel, ts)
+                cursor = _next_cursor(page)
+                if cursor is None:
+                    return None
+        logger.warning(
+            "message %s is not among %d messages of %s since it was queued; "
+            "posting it again",
+            row.key,
+            SEARCH_PAGES * SEARCH_PAGE_SIZE,
+            channel,
+        )
         return None
+
+    async def _search(
+        self, channel: str, thread_ts: str | None, oldest: str, cursor: str | None
+    ) -> AsyncSlackResponse:
+        """One page of a thread's replies (oldest first) or of a channel's
+        history (newest first), from `oldest` on."""
+        if thread_ts:
+            return await self.client.conversations_replies(
+                channel=channel,
+                ts=thread_ts,
+                oldest=oldest,
+                cursor=cursor,
+                include_all_metadata=True,
+                limit=SEARCH_PAGE_SIZE,
+            )
+        return await self.client.conversations_history(
+            channel=channel,
+            oldest=oldest,
+            cursor=cursor,
+            include_all_metadata=True,
+            limit=SEARCH_PAGE_SIZE,
+        )
 
     # Failures.
 
@@ -344,6 +375,23 @@ class Sender:
             "cannot post to %s (%s); %d messages dropped", channel, code, len(unsent)
         )
         await self.on_channel_gone(channel, code, dropped)
+
+
+def _carrying(page: AsyncSlackResponse, key: str) -> str | None:
+    """The ts of the message on this page that carries `key`, if any."""
+    for message in page.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if payload.get("key") == key:
+            return str(message["ts"])
+    return None
+
+
+def _next_cursor(page: AsyncSlackResponse) -> str | None:
+    if not page.get("has_more"):
+        return None
+    metadata = page.get("response_metadata") or {}
+    return str(metadata.get("next_cursor") or "") or None
 
 
 def _code(error: SlackApiError) -> str:

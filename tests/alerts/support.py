@@ -1,108 +1,20 @@
-"""Helpers for the alert tests: channel history on the fake Slack, a manual
-clock, and ways to drive the alert service step by step."""
+"""Helpers for the alert tests: a manual clock and ways to drive the alert
+service step by step (channel history on the fake Slack is
+`slack_bot.testing.ChannelHistory`, re-exported here)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bot.alerts import AlertService
-from slack_bot.testing import FakeSlack
+from slack_bot.testing import ChannelHistory
+
+__all__ = ["USERS", "ChannelHistory", "ManualClock", "block_texts", "buttons", "drain"]
 
 USERS = {"alice": "UALICE", "bob": "UBOB", "carol": "UCAROL", "dave": "UDAVE"}
 """Slack user id of each sandbox account linked in these tests."""
-
-
-class ChannelHistory:
-    """Makes the fake Slack keep what is posted: messages (with metadata)
-    per channel, answerable by conversations.history and .replies.
-
-    `lose_answers(n)` makes the next n posts reach the channel while the
-    connection drops before the answer, as a network failure would;
-    `refuse(channel, error)` makes every post to one channel fail with an
-    `ok: false` error (the bot removed from it, say).
-    """
-
-    def __init__(self, fake: FakeSlack) -> None:
-        self.fake = fake
-        self.lock = threading.Lock()
-        self.messages: dict[str, list[dict[str, Any]]] = {}
-        self._lost = 0
-        self.refusals: dict[str, str] = {}
-        fake.handlers["chat.postMessage"] = self._post
-        fake.handlers["chat.update"] = self._update
-        fake.handlers["conversations.history"] = self._history
-        fake.handlers["conversations.replies"] = self._replies
-
-    def lose_answers(self, times: int = 1) -> None:
-        with self.lock:
-            self._lost += times
-
-    def refuse(self, channel: str, error: str) -> None:
-        with self.lock:
-            self.refusals[channel] = error
-
-    def _post(self, fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
-        channel = str(body.get("channel", ""))
-        if channel.startswith("U"):
-            channel = f"D{channel}"
-        if channel in self.refusals:
-            return {"ok": False, "error": self.refusals[channel]}
-        ts = f"{time.time():.0f}.{fake.next_id('')}"
-        message = {"ts": ts, **{k: v for k, v in body.items() if k != "channel"}}
-        with self.lock:
-            self.messages.setdefault(channel, []).append(message)
-            lost = self._lost > 0
-            self._lost -= lost
-        if lost:
-            raise ConnectionAbortedError("the answer is lost on the way back")
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
-
-    def _update(self, fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(body.get("channel")), str(body.get("ts"))
-        with self.lock:
-            for message in self.messages.get(channel, []):
-                if message["ts"] == ts:
-                    message.update(
-                        {k: v for k, v in body.items() if k not in ("channel", "ts")}
-                    )
-                    return {"ok": True, "channel": channel, "ts": ts}
-        return {"ok": False, "error": "message_not_found"}
-
-    def _history(self, fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
-        channel = str(body.get("channel"))
-        oldest = float(body.get("oldest") or 0)
-        with self.lock:
-            found = [
-                m
-                for m in self.messages.get(channel, [])
-                if "thread_ts" not in m and float(m["ts"]) >= oldest
-            ]
-        return {"ok": True, "messages": list(reversed(found)), "has_more": False}
-
-    def _replies(self, fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(body.get("channel")), str(body.get("ts"))
-        with self.lock:
-            found = [
-                m
-                for m in self.messages.get(channel, [])
-                if m["ts"] == ts or m.get("thread_ts") == ts
-            ]
-        return {"ok": True, "messages": found, "has_more": False}
-
-    def in_channel(self, channel: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return list(self.messages.get(channel, []))
-
-    def texts(self, channel: str) -> list[str]:
-        return [str(m.get("text")) for m in self.in_channel(channel)]
-
-    def all(self) -> list[tuple[str, dict[str, Any]]]:
-        with self.lock:
-            return [(c, m) for c, ms in self.messages.items() for m in ms]
 
 
 @dataclass

@@ -134,6 +134,97 @@ async def test_an_answer_lost_after_posting_is_not_posted_twice(
     assert len(fake_slack.calls("conversations.history")) == 1
 
 
+def chatter(
+    history: ChannelHistory, *, after: float, thread_ts: str | None = None
+) -> None:
+    """250 messages from people, at `after` seconds and a little later."""
+    for i in range(250):
+        message = {"ts": f"{after + i / 1000:.6f}", "text": f"chat {i}"}
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        history.add(CHANNEL, message)
+
+
+async def test_a_lost_answer_in_a_busy_channel_is_found_on_a_later_page(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    history.lose_answers(1)
+    await service.sender.send_due()
+    [alert] = history.in_channel(CHANNEL)
+    chatter(history, after=float(alert["ts"]) + 1)
+
+    clock.advance(3)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+    pages = fake_slack.calls("conversations.history")
+    assert [c.body.get("cursor") for c in pages] == [None, "page:200"]
+
+
+async def test_a_lost_answer_deep_in_a_busy_thread_is_found_on_a_later_page(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    await service.preferences.set_channel(
+        CHANNEL, ChannelSettings(starts=True), by="UALICE"
+    )
+    await watch_alice(service)
+    await service.poll_once()
+    number = await submit(jarvice, sandbox, "alice", "sleep 1000")
+    await service.poll_once()
+    sandbox.advance(10)
+    await service.poll_once()
+    await drain(service)
+    [root] = history.in_channel(CHANNEL)
+    sandbox.set_status(number, "COMPLETED WITH ERROR")
+    await service.poll_once()
+    queued = service.clock().timestamp()
+    chatter(history, after=queued - 4, thread_ts=root["ts"])
+
+    history.lose_answers(1)
+    await service.sender.send_due()
+    clock.advance(3)
+    await drain(service)
+    keys = [
+        m["metadata"]["event_payload"]["key"]
+        for m in history.in_channel(CHANNEL)
+        if m.get("thread_ts") == root["ts"] and "metadata" in m
+    ]
+    assert keys == [f"final:{number}:COMPLETED WITH ERROR:{CHANNEL}"]
+    pages = fake_slack.calls("conversations.replies")
+    assert [c.body.get("cursor") for c in pages] == [None, "page:200"]
+    assert {c.body.get("oldest") for c in pages} == {f"{queued - 5:.6f}"}
+
+
+async def test_a_replica_clock_ahead_of_slack_within_the_skew_still_finds_the_copy(
+    make_service: ServiceFactory,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    clock.advance(20)
+    service = make_service(settings=FAST.model_copy(update={"clock_skew": 30.0}))
+    assert await service.lease.acquire()
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    history.lose_answers(1)
+    await service.sender.send_due()
+    clock.advance(3)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+
+
 @pytest.mark.parametrize(
     "error", ["not_in_channel", "channel_not_found", "is_archived"]
 )
