@@ -258,6 +258,33 @@ class Watcher:
         """Adopt the state of a cycle whose events were recorded."""
         self._state = cycle.state
 
+    async def final_states(self, user: WatchedUser) -> list[JobEvent]:
+        """Ask `/status` how `user.jobs` ended, for a watch that began after
+        the watcher had reported them finished: one FINISHED event per job
+        that is final. Jobs not answered are left out (logged); the state
+        is not touched."""
+        work = _Poll(now=self.clock(), jobs={}, known=set(), finished={})
+        work.viewers_by_owner[user.username] = {user.username}
+        asked = [_placeholder(n, user.username) for n in sorted(user.jobs)]
+        try:
+            answers = await self._gather([self._status_call(t, user) for t in asked])
+        except _Outage as outage:
+            logger.warning(
+                "JARVICE is failing (%s); asking again next poll",
+                type(outage.error).__name__,
+            )
+            return []
+        for tracked, answer in zip(asked, answers, strict=True):
+            if isinstance(answer, errors.JarviceError):
+                self._settle_failed(tracked.number, user.username, answer, work)
+                continue
+            status = next(iter(answer.root.values()))
+            job = _merge_status(tracked.number, tracked.job, status)
+            if is_final(job.job_status):
+                done = replace(tracked, owner=user.username, status=job.job_status)
+                work.emit(EventKind.FINISHED, replace(done, job=job), None)
+        return work.events
+
     def next_delay(self) -> float:
         """Seconds to wait before the next poll: the interval, or a backoff."""
         if not self._health.failures:

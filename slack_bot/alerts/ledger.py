@@ -24,7 +24,6 @@ from jarvice_tools.models.jobs import JobEntry
 from jarvice_tools.summaries import BoundedText
 from jarvice_tools.watch import (
     Cycle,
-    EventKind,
     Horizon,
     JobEvent,
     TrackedJob,
@@ -81,6 +80,8 @@ class Plan:
     settings: dict[str, ChannelSettings] = field(default_factory=dict)
     owners: dict[int, Owner] = field(default_factory=dict)
     outputs: dict[int, BoundedText | str] = field(default_factory=dict)
+    ended_watches: list[int] = field(default_factory=list)
+    """Job watches (subscription ids) that end with this poll."""
     now: dt.datetime = field(default_factory=utcnow)
 
 
@@ -128,20 +129,21 @@ class Ledger:
                 },
             )
 
-    async def undelivered(self, pairs: Iterable[tuple[int, str]]) -> set[int]:
-        """Of (job, final state) pairs, the jobs not yet claimed anywhere."""
-        wanted = list(pairs)
+    async def undelivered(self, claims: Iterable[tuple[int, str, str]]) -> set[int]:
+        """Of (job, final state, destination) claims, the jobs with one not
+        yet made (whose alert is still to be queued somewhere)."""
+        wanted = list(claims)
         if not wanted:
             return set()
         table = alert_deliveries
         async with self._engine.connect() as connection:
             found = await connection.execute(
-                sa.select(table.c.job_number, table.c.final_status).where(
-                    table.c.job_number.in_([n for n, _ in wanted])
-                )
+                sa.select(
+                    table.c.job_number, table.c.final_status, table.c.destination
+                ).where(table.c.job_number.in_(sorted({n for n, _, _ in wanted})))
             )
-            claimed = {(int(r.job_number), r.final_status) for r in found}
-        return {n for n, status in wanted if (n, status) not in claimed}
+            made = {(int(r.job_number), r.final_status, r.destination) for r in found}
+        return {n for n, status, to in wanted if (n, status, to) not in made}
 
     async def record(self, previous: WatchState, cycle: Cycle, plan: Plan) -> int:
         """Write a poll's outcome; the number of new messages queued."""
@@ -155,10 +157,9 @@ class Ledger:
             for delivery in plan.finals:
                 queued += await _queue_final(connection, delivery, plan)
             queued += await _queue_direct(connection, plan)
-            finished = [e.number for e in cycle.events if e.kind is EventKind.FINISHED]
-            if finished:
+            if plan.ended_watches:
                 await end_subscriptions(
-                    connection, reason="job ended", job_numbers=finished
+                    connection, reason="job ended", ids=plan.ended_watches
                 )
         if queued:
             logger.info("queued %d alert messages", queued)

@@ -22,7 +22,7 @@ from jarvice_tools.client import JarviceClient
 from jarvice_tools.metrics import time_poll
 from jarvice_tools.settings import Caller
 from jarvice_tools.summaries import BoundedText, bound_text
-from jarvice_tools.watch import Cycle, EventKind, JobEvent, Watcher
+from jarvice_tools.watch import Cycle, EventKind, JobEvent, WatchedUser, Watcher
 from slack_bot.alerts import messages, wording
 from slack_bot.alerts.config import AlertSettings
 from slack_bot.alerts.lease import Lease, LeaseLost
@@ -212,7 +212,11 @@ class AlertService:
     # Working out what to say.
 
     async def plan(self, cycle: Cycle) -> Plan:
-        """Which channels hear of which events, and what the alerts show."""
+        """Which channels hear of which events, and what the alerts show.
+
+        Only the subscriptions read when the poll began take part, and only
+        their job watches end with this poll's finished jobs; a watch set
+        up while the poll ran is told at the next one (`_late_watches`)."""
         subscriptions = self.users.current
         plan = Plan()
         for event in cycle.events:
@@ -220,6 +224,11 @@ class AlertService:
                 plan.finals += _deliveries(event, subscriptions, failures=True)
             elif event.kind is EventKind.STARTED:
                 plan.starts += _deliveries(event, subscriptions, failures=False)
+        finished = {e.number for e in cycle.events if e.kind is EventKind.FINISHED}
+        plan.ended_watches = _watches_of(subscriptions, finished)
+        late, settled = await self._late_watches(cycle, subscriptions, finished)
+        plan.finals += late
+        plan.ended_watches += settled
         channels = {d.channel_id for d in plan.finals + plan.starts}
         plan.settings = await self.preferences.channels(channels)
         plan.starts = [d for d in plan.starts if plan.settings[d.channel_id].starts]
@@ -227,6 +236,41 @@ class AlertService:
         plan.owners = await self._owners(list(events.values()))
         plan.outputs = await self._outputs(plan.finals)
         return plan
+
+    async def _late_watches(
+        self,
+        cycle: Cycle,
+        subscriptions: Sequence[Subscription],
+        finished: set[int],
+    ) -> tuple[list[Delivery], list[int]]:
+        """Alerts for job watches whose job the watcher reported finished in
+        an earlier poll (so the watch was set up after that poll began):
+        how the job ended is asked again, once, with the subscriber's
+        credentials. The alerts, and the watches whose job's end was learnt."""
+        reported = set(cycle.state.finished) - finished
+        late = [
+            s
+            for s in subscriptions
+            if s.scope is Scope.JOB and s.job_number in reported
+        ]
+        jobs: dict[str, set[int]] = {}
+        for subscription in late:
+            if subscription.job_number is not None:
+                jobs.setdefault(subscription.jarvice_username, set()).add(
+                    subscription.job_number
+                )
+        deliveries: list[Delivery] = []
+        settled: list[int] = []
+        for username, numbers in sorted(jobs.items()):
+            caller = self.users.callers.get(username)
+            if caller is None:
+                continue
+            theirs = [s for s in late if s.jarvice_username == username]
+            watched = WatchedUser(caller, jobs=frozenset(numbers))
+            for event in await self.watcher.final_states(watched):
+                deliveries += _deliveries(event, theirs, failures=True)
+                settled += _watches_of(theirs, {event.number})
+        return deliveries, settled
 
     async def _owners(self, events: Sequence[JobEvent]) -> dict[int, Owner]:
         owners: dict[int, Owner] = {}
@@ -255,7 +299,9 @@ class AlertService:
         if not failed or lines == 0:
             return {}
         pending = await self.ledger.undelivered(
-            (n, e.status) for n, e in failed.items()
+            (d.event.number, d.event.status, d.channel_id)
+            for d in finals
+            if d.event.number in failed
         )
         outputs: dict[int, BoundedText | str] = {}
         for number in sorted(pending):
@@ -370,6 +416,13 @@ def _recipients(
         if subscription.slack_user_id not in chosen:
             chosen.append(subscription.slack_user_id)
     return chosen
+
+
+def _watches_of(subscriptions: Sequence[Subscription], jobs: set[int]) -> list[int]:
+    """The job watches, among `subscriptions`, of these jobs."""
+    return [
+        s.id for s in subscriptions if s.scope is Scope.JOB and s.job_number in jobs
+    ]
 
 
 def _deliveries(

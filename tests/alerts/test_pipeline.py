@@ -9,9 +9,10 @@ import pytest
 
 from jarvice_tools import JarviceClient
 from jarvice_tools.sandbox import SandboxServer
+from jarvice_tools.watch import Cycle
 from slack_bot.alerts import AlertService
 from slack_bot.alerts.preferences import ChannelSettings, Notify
-from slack_bot.alerts.subscriptions import Origin, Scope
+from slack_bot.alerts.subscriptions import Origin, Scope, Subscription
 from slack_bot.testing import FakeSlack
 from tests.alerts.support import ChannelHistory, block_texts, buttons, drain
 from tests.watch.support import submit
@@ -235,6 +236,49 @@ async def test_a_watched_job_is_announced_once_then_the_watch_ends(
         s for s in await service.subscriptions.active() if s.origin is Origin.SUBMIT
     ]
     assert ended == []
+
+
+async def test_a_watch_set_up_while_a_poll_runs_still_hears_the_end_once(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await subscribe(service, "alice")
+    await service.poll_once()
+    number = await submit(jarvice, sandbox, "alice", "sleep 100")
+    await service.poll_once()
+    real_poll = service.watcher.poll
+    watches: list[Subscription] = []
+
+    async def poll_while_someone_watches() -> Cycle:
+        cycle = await real_poll()
+        watch, _ = await service.subscriptions.add(
+            channel_id="CWATCH",
+            slack_user_id="UALICE",
+            jarvice_username="alice",
+            scope=Scope.JOB,
+            job_number=number,
+        )
+        watches.append(watch)
+        return cycle
+
+    sandbox.set_status(number, "COMPLETED")
+    monkeypatch.setattr(service.watcher, "poll", poll_while_someone_watches)
+    await service.poll_once()
+    monkeypatch.undo()
+    for _ in range(2):
+        await service.poll_once()
+        await drain(service)
+
+    name = sandbox.job(number).name
+    assert history.texts("CWATCH") == [
+        f":white_check_mark: Job {number} COMPLETED: {name}"
+    ]
+    assert len(history.texts(CHANNEL)) == 1
+    [ended] = await service.subscriptions.with_ids([watches[0].id])
+    assert (ended.active, ended.ended_reason) == (False, "job ended")
 
 
 async def test_a_job_already_finished_when_first_seen_is_not_news(
