@@ -5,12 +5,14 @@
   and a channel waiting for its turn does not hide the others' messages.
 - Bursts: when `burst` or more alerts wait for one channel at once, one
   summary message is posted and the alerts go into its thread.
-- Retries: a 429 waits for Slack's `Retry-After`; a 5xx or a network error
-  waits longer after each failure (capped), and because the message may
-  have been posted anyway, the next attempt first looks for it in the
-  channel (by the metadata key it carries, following Slack's cursor through
-  up to `SEARCH_PAGES` pages of what was posted since the message was
-  queued) and only posts if it is absent.
+- Retries: a 429 waits for Slack's `Retry-After`; a 5xx, a network error or
+  any error Slack does not name as a refusal of the message itself
+  (`PERMANENT`) waits longer after each failure (capped), and because the
+  message may have been posted anyway, the next attempt first looks for it
+  in the channel (by the metadata key it carries, following Slack's cursor
+  through up to `SEARCH_PAGES` pages of what was posted since the message
+  was queued) and only posts if it is absent. A broken token or missing
+  scope (`AUTH_BROKEN`) holds the messages until it is fixed.
 - A channel the bot was removed from (`not_in_channel`,
   `channel_not_found`, `is_archived`) is not retried: its queued messages
   are dropped and `on_channel_gone`, told which alerts were dropped, turns
@@ -56,12 +58,58 @@ __all__ = ["CHANNEL_GONE", "Sender"]
 logger = logging.getLogger("slack_bot.alerts")
 
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-TRANSIENT = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 AUTH_BROKEN = frozenset(
-    {"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "no_permission",
+        "not_allowed_token_type",
+    }
 )
+"""The bot's token or its scopes: alerts are held until an admin fixes it."""
+PERMANENT = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_attachments",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "invalid_json",
+        "json_not_object",
+        "as_user_not_supported",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "ekm_access_denied",
+        "cant_update_message",
+        "edit_window_closed",
+        "message_not_found",
+        "cannot_dm_bot",
+        "user_not_found",
+        "user_disabled",
+        "messages_tab_disabled",
+        "unknown_method",
+    }
+)
+"""Slack's refusals of the message itself: retrying cannot help, so it is
+dropped (logged). Any code not listed here is retried."""
 UNSEARCHABLE = frozenset({"missing_scope", "not_allowed_token_type"})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 SEARCH_PAGE_SIZE = 200
@@ -330,24 +378,31 @@ class Sender:
     # Failures.
 
     async def _refused(self, row: Message, channel: str, error: SlackApiError) -> None:
-        status = getattr(error.response, "status_code", 0)
-        code = _code(error)
-        if status == 429 or code == "ratelimited":
+        """Slack answered with an error: wait for a 429, stop for a channel
+        the bot left, hold for a broken token, drop a message Slack refuses
+        for good; retry anything else (a 5xx, a gateway's page, a code we
+        do not know), as Slack may have posted it."""
+        status, code = _status(error), _code(error)
+        if status == 429 or code in ("ratelimited", "rate_limited"):
             wait = _retry_after(error)
             self._open_at[row.channel] = self.clock().timestamp() + wait
             logger.warning("Slack rate-limited %s; retrying in %.1f s", channel, wait)
             await self._later(row, "ratelimited", uncertain=False, wait=wait)
         elif code in CHANNEL_GONE and row.kind not in (Kind.DM, Kind.NOTICE):
             await self._channel_gone(channel, code)
-        elif status >= 500 or code in TRANSIENT:
-            await self._later(row, f"{status} {code}", uncertain=True)
         elif code in AUTH_BROKEN:
-            logger.error("Slack refused the bot token (%s); alerts are held", code)
+            logger.error(
+                "Slack refused the bot's token or scopes (%s); alerts are held", code
+            )
             await self._later(row, code, uncertain=False, wait=self.settings.retry_cap)
-        else:
+        elif code in PERMANENT or code in CHANNEL_GONE:
             logger.error("Slack refused message %s for good: %s", row.key, code)
-            await self.outbox.fail([row.id], error=code or f"HTTP {status}")
+            await self.outbox.fail([row.id], error=code)
             record_alert("failed")
+        else:
+            said = " ".join(part for part in (f"HTTP {status}", code) if part)
+            logger.warning("Slack failed message %s (%s); retrying", row.key, said)
+            await self._later(row, said, uncertain=True)
 
     async def _later(
         self, row: Message, error: str, *, uncertain: bool, wait: float | None = None
@@ -392,6 +447,17 @@ def _next_cursor(page: AsyncSlackResponse) -> str | None:
         return None
     metadata = page.get("response_metadata") or {}
     return str(metadata.get("next_cursor") or "") or None
+
+
+def _status(error: SlackApiError) -> int:
+    """The HTTP status of a Slack error: `status_code` on a SlackResponse,
+    `status` on the aiohttp response of a body that was not JSON."""
+    response = error.response
+    for name in ("status_code", "status"):
+        value = getattr(response, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
 
 
 def _code(error: SlackApiError) -> str:

@@ -6,14 +6,16 @@
         slack.wait_for(lambda: slack.calls("chat.postMessage"))
         slack.fail("chat.postMessage", status=429, retry_after=1)
         slack.fail("chat.postMessage", error="not_in_channel", times=3)
+        slack.fail("chat.postMessage", status=502, body="<html>Bad Gateway</html>")
 
 It answers the Web API methods the Slack app and the alerts use (anything
 else answers `unknown_method`, so an unplanned call fails loudly), takes
 file uploads at the URLs it hands out, and serves response_urls
 (`slack.response_url("name")`). Every request is recorded as a `Call`:
 method, parsed body, the Authorization header. Failures are queued per
-method: an HTTP status (429 with Retry-After, 5xx) or an `ok: false` error
-such as `not_in_channel`.
+method: an HTTP status (429 with Retry-After, 5xx), an `ok: false` error
+such as `not_in_channel`, or a body that is not JSON at all (a gateway's
+error page, still labelled application/json).
 
 Blocks are checked as Slack checks them (`slack_bot.testing.block_kit`): a
 message Slack would refuse gets `invalid_blocks` (a response_url answers
@@ -68,6 +70,7 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+    body: str | None = None
 
 
 @dataclass
@@ -211,15 +214,17 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        body: str | None = None,
     ) -> None:
         """Make the next `times` calls of `method` fail: with an HTTP status
-        (429 sends Retry-After, default 1 s), or with `ok: false` and
-        `error` (e.g. not_in_channel, channel_not_found)."""
+        (429 sends Retry-After, default 1 s), with `ok: false` and `error`
+        (e.g. not_in_channel, channel_not_found), or with `body` sent as it
+        is instead of JSON (what a proxy in front of Slack may answer)."""
         if status == 429 and retry_after is None:
             retry_after = 1
         if status == 200 and error is None:
             raise ValueError("give an HTTP status or an error code")
-        failure = Failure(status, error, retry_after, times)
+        failure = Failure(status, error, retry_after, times, body)
         with self._changed:
             self._state.failures.setdefault(method, []).append(failure)
 
@@ -366,6 +371,9 @@ def _handler_class(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if method == "respond" and failure is None:
                 self._send_text(status, "ok" if status == 200 else str(error))
                 return
+            if failure is not None and failure.body is not None:
+                self._send_raw(status, failure.body.encode())
+                return
             self._send(status, payload, headers)
 
         def _send(
@@ -380,6 +388,14 @@ def _handler_class(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_raw(self, status: int, data: bytes) -> None:
+            """A body that is not JSON, labelled as JSON all the same."""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 

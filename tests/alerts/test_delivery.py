@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -288,6 +289,36 @@ async def test_a_channel_with_only_a_job_watch_tells_the_admin_and_the_watcher(
         assert "<#CPRIV>" in notice["text"]
         assert f"alert for job {number} was not posted" in notice["text"]
         assert "turned off" not in notice["text"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"status": 502, "body": "<html><h1>502 Bad Gateway</h1></html>"},
+        {"status": 200, "error": "a_code_slack_added_later"},
+    ],
+    ids=["gateway page", "unknown code"],
+)
+async def test_a_failure_slack_does_not_call_permanent_is_retried_not_dropped(
+    service: AlertService,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    fake_slack: FakeSlack,
+    history: ChannelHistory,
+    clock: ManualClock,
+    failure: dict[str, Any],
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    fake_slack.fail("chat.postMessage", **failure)
+
+    await service.sender.send_due()
+    assert alerts_for(history, number) == []
+    clock.advance(3)
+    await drain(service)
+    assert len(alerts_for(history, number)) == 1
+    assert len(fake_slack.calls("chat.postMessage")) == 2
+    assert len(fake_slack.calls("conversations.history")) == 1
 
 
 async def test_a_message_slack_refuses_for_good_is_not_retried(
