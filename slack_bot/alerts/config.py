@@ -72,5 +72,9 @@ class AlertSettings(BaseSettings):
     @property
     def sending_grace(self) -> float:
         """How long a message marked as being sent is left to its sender
-        before another one checks Slack for it and, if absent, sends it."""
-        return self.lease_seconds + self.slack_timeout + self.clock_skew
+        before another one checks Slack for it and, if absent, sends it:
+        the lease (the sender may have lost it without knowing), one attempt
+        at its longest (a search for an earlier copy, which may open a
+        direct message first, within twice the Slack timeout, then the post
+        within once), and the clock skew."""
+        return self.lease_seconds + 3 * self.slack_timeout + self.clock_skew

@@ -289,11 +289,21 @@ class Outbox:
         error: str,
         uncertain: bool,
     ) -> None:
-        """Try again at `at`; `uncertain` if the message may have been posted."""
+        """Try again at `at`; `uncertain` if the message may have been posted.
+
+        Only while the row is still ours: in `sending` under the claim that
+        counted this attempt. A sender that stalled past the grace period
+        cannot put back to `pending` a row another sender has since claimed
+        or sent."""
+        table = alert_outbox
         async with self._engine.begin() as connection:
             await connection.execute(
-                sa.update(alert_outbox)
-                .where(alert_outbox.c.id == message.id)
+                sa.update(table)
+                .where(
+                    table.c.id == message.id,
+                    table.c.state == State.SENDING.value,
+                    table.c.attempts == message.attempts + 1,
+                )
                 .values(
                     state=State.PENDING.value,
                     next_attempt_at=at,

@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 from jarvice_tools import JarviceClient
 from jarvice_tools.sandbox import SandboxServer
 from slack_bot.alerts import AlertService
+from slack_bot.alerts.outbox import Message
 from slack_bot.alerts.preferences import ChannelSettings
 from slack_bot.alerts.subscriptions import Scope
 from slack_bot.testing import FakeSlack
@@ -456,6 +457,60 @@ async def test_a_replaced_leader_cannot_record_what_it_polled(
     plan = await service.plan(stale_cycle)
     with pytest.raises(LeaseLost):
         await service.ledger.record(previous, stale_cycle, plan)
+    await drain(successor)
+    assert len(alerts_for(history, number)) == 1
+    assert await successor.outbox.due(clock(), grace=0) == []
+
+
+async def claim_and_stall(service: AlertService, clock: ManualClock) -> Message:
+    """The leader claims the alert and starts its Slack call, which hangs."""
+    grace = service.settings.sending_grace
+    [row] = await service.outbox.due(clock(), grace=grace)
+    assert await service.outbox.claim(row, service.lease, clock(), grace=grace)
+    return row
+
+
+async def test_a_row_being_sent_is_left_alone_while_one_attempt_may_still_run(
+    service: AlertService,
+    make_service: ServiceFactory,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    await claim_and_stall(service, clock)
+
+    longest_attempt = 3 * FAST.slack_timeout
+    after = FAST.lease_seconds + longest_attempt - 1
+    successor = await restart(make_service, clock, after=after)
+    await successor.sender.send_due()
+    assert alerts_for(history, number) == []
+
+    clock.advance(FAST.clock_skew + 2)
+    await drain(successor)
+    assert len(alerts_for(history, number)) == 1
+
+
+async def test_a_stalled_leaders_late_retry_cannot_undo_the_successors_send(
+    service: AlertService,
+    make_service: ServiceFactory,
+    sandbox: SandboxServer,
+    jarvice: JarviceClient,
+    history: ChannelHistory,
+    clock: ManualClock,
+) -> None:
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    stalled = await claim_and_stall(service, clock)
+    successor = await restart(make_service, clock, after=FAST.sending_grace + 1)
+    await drain(successor)
+    assert len(alerts_for(history, number)) == 1
+
+    await service.outbox.retry(
+        stalled, at=clock(), error="ratelimited", uncertain=False
+    )
     await drain(successor)
     assert len(alerts_for(history, number)) == 1
     assert await successor.outbox.due(clock(), grace=0) == []
