@@ -358,22 +358,16 @@ class Sender:
     ) -> AsyncSlackResponse:
         """One page of a thread's replies (oldest first) or of a channel's
         history (newest first), from `oldest` on."""
+        page: dict[str, Any] = {
+            "channel": channel,
+            "oldest": oldest,
+            "cursor": cursor,
+            "include_all_metadata": True,
+            "limit": SEARCH_PAGE_SIZE,
+        }
         if thread_ts:
-            return await self.client.conversations_replies(
-                channel=channel,
-                ts=thread_ts,
-                oldest=oldest,
-                cursor=cursor,
-                include_all_metadata=True,
-                limit=SEARCH_PAGE_SIZE,
-            )
-        return await self.client.conversations_history(
-            channel=channel,
-            oldest=oldest,
-            cursor=cursor,
-            include_all_metadata=True,
-            limit=SEARCH_PAGE_SIZE,
-        )
+            return await self.client.conversations_replies(ts=thread_ts, **page)
+        return await self.client.conversations_history(**page)
 
     # Failures.
 

@@ -8,10 +8,21 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from jarvice_tools import JarviceClient
+from jarvice_tools.sandbox import SandboxServer
 from slack_bot.alerts import AlertService
 from slack_bot.testing import ChannelHistory
+from tests.watch.support import submit
 
-__all__ = ["USERS", "ChannelHistory", "ManualClock", "block_texts", "buttons", "drain"]
+__all__ = [
+    "USERS",
+    "ChannelHistory",
+    "ManualClock",
+    "a_start_announced",
+    "block_texts",
+    "buttons",
+    "drain",
+]
 
 USERS = {"alice": "UALICE", "bob": "UBOB", "carol": "UCAROL", "dave": "UDAVE"}
 """Slack user id of each sandbox account linked in these tests."""
@@ -28,6 +39,20 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
+
+
+async def a_start_announced(
+    service: AlertService, sandbox: SandboxServer, jarvice: JarviceClient
+) -> int:
+    """Take alice's baseline, submit a long job and poll until a channel
+    with `starts=on` has been told it started; the job's number."""
+    await service.poll_once()
+    number = await submit(jarvice, sandbox, "alice", "sleep 1000")
+    await service.poll_once()
+    sandbox.advance(10)
+    await service.poll_once()
+    await drain(service)
+    return number
 
 
 async def drain(service: AlertService, *, rounds: int = 50) -> None:

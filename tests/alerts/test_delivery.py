@@ -16,7 +16,12 @@ from slack_bot.alerts.preferences import ChannelSettings
 from slack_bot.alerts.subscriptions import Scope
 from slack_bot.testing import FakeSlack
 from tests.alerts.conftest import FAST, ServiceFactory
-from tests.alerts.support import ChannelHistory, ManualClock, drain
+from tests.alerts.support import (
+    ChannelHistory,
+    ManualClock,
+    a_start_announced,
+    drain,
+)
 from tests.watch.support import submit
 
 pytestmark = pytest.mark.anyio
@@ -53,6 +58,15 @@ async def one_finished_job(
     return number
 
 
+async def queued_alert(
+    service: AlertService, sandbox: SandboxServer, jarvice: JarviceClient
+) -> int:
+    """A finished job whose alert the next poll has queued (not yet sent)."""
+    number = await one_finished_job(service, sandbox, jarvice)
+    await service.poll_once()
+    return number
+
+
 async def restart(
     make_service: ServiceFactory, clock: ManualClock, *, after: float
 ) -> AlertService:
@@ -76,8 +90,7 @@ async def test_a_429_delays_the_alert_until_retry_after_and_never_drops_it(
     history: ChannelHistory,
     clock: ManualClock,
 ) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    number = await queued_alert(service, sandbox, jarvice)
     fake_slack.fail("chat.postMessage", status=429, retry_after=3)
 
     await service.sender.send_due()
@@ -102,8 +115,7 @@ async def test_a_server_error_is_retried_after_checking_the_channel(
     clock: ManualClock,
     status: int,
 ) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    number = await queued_alert(service, sandbox, jarvice)
     fake_slack.fail("chat.postMessage", status=status, times=2)
 
     await service.sender.send_due()
@@ -116,6 +128,26 @@ async def test_a_server_error_is_retried_after_checking_the_channel(
     assert len(fake_slack.calls("conversations.history")) == 2
 
 
+def chatter(
+    history: ChannelHistory,
+    *,
+    after: float,
+    count: int = 250,
+    thread_ts: str | None = None,
+) -> None:
+    """Messages from people, at `after` seconds and a little later."""
+    for i in range(count):
+        message = {"ts": f"{after + i / 1000:.6f}", "text": f"chat {i}"}
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        history.add(CHANNEL, message)
+
+
+@pytest.mark.parametrize(
+    ("said_since", "cursors"),
+    [(0, [None]), (250, [None, "page:200"])],
+    ids=["quiet channel", "busy channel: the copy is on the second page"],
+)
 async def test_an_answer_lost_after_posting_is_not_posted_twice(
     service: AlertService,
     sandbox: SandboxServer,
@@ -123,50 +155,20 @@ async def test_an_answer_lost_after_posting_is_not_posted_twice(
     fake_slack: FakeSlack,
     history: ChannelHistory,
     clock: ManualClock,
+    said_since: int,
+    cursors: list[str | None],
 ) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    number = await queued_alert(service, sandbox, jarvice)
     history.lose_answers(1)
 
-    await service.sender.send_due()
-    assert len(alerts_for(history, number)) == 1
-    clock.advance(3)
-    await drain(service)
-    assert len(alerts_for(history, number)) == 1
-    assert len(fake_slack.calls("conversations.history")) == 1
-
-
-def chatter(
-    history: ChannelHistory, *, after: float, thread_ts: str | None = None
-) -> None:
-    """250 messages from people, at `after` seconds and a little later."""
-    for i in range(250):
-        message = {"ts": f"{after + i / 1000:.6f}", "text": f"chat {i}"}
-        if thread_ts is not None:
-            message["thread_ts"] = thread_ts
-        history.add(CHANNEL, message)
-
-
-async def test_a_lost_answer_in_a_busy_channel_is_found_on_a_later_page(
-    service: AlertService,
-    sandbox: SandboxServer,
-    jarvice: JarviceClient,
-    fake_slack: FakeSlack,
-    history: ChannelHistory,
-    clock: ManualClock,
-) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
-    history.lose_answers(1)
     await service.sender.send_due()
     [alert] = history.in_channel(CHANNEL)
-    chatter(history, after=float(alert["ts"]) + 1)
-
+    chatter(history, after=float(alert["ts"]) + 1, count=said_since)
     clock.advance(3)
     await drain(service)
     assert len(alerts_for(history, number)) == 1
     pages = fake_slack.calls("conversations.history")
-    assert [c.body.get("cursor") for c in pages] == [None, "page:200"]
+    assert [c.body.get("cursor") for c in pages] == cursors
 
 
 async def test_a_lost_answer_deep_in_a_busy_thread_is_found_on_a_later_page(
@@ -181,12 +183,7 @@ async def test_a_lost_answer_deep_in_a_busy_thread_is_found_on_a_later_page(
         CHANNEL, ChannelSettings(starts=True), by="UALICE"
     )
     await watch_alice(service)
-    await service.poll_once()
-    number = await submit(jarvice, sandbox, "alice", "sleep 1000")
-    await service.poll_once()
-    sandbox.advance(10)
-    await service.poll_once()
-    await drain(service)
+    number = await a_start_announced(service, sandbox, jarvice)
     [root] = history.in_channel(CHANNEL)
     sandbox.set_status(number, "COMPLETED WITH ERROR")
     await service.poll_once()
@@ -218,8 +215,7 @@ async def test_a_replica_clock_ahead_of_slack_within_the_skew_still_finds_the_co
     clock.advance(20)
     service = make_service(settings=FAST.model_copy(update={"clock_skew": 30.0}))
     assert await service.lease.acquire()
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    number = await queued_alert(service, sandbox, jarvice)
     history.lose_answers(1)
     await service.sender.send_due()
     clock.advance(3)
@@ -309,8 +305,7 @@ async def test_a_failure_slack_does_not_call_permanent_is_retried_not_dropped(
     clock: ManualClock,
     failure: dict[str, Any],
 ) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    number = await queued_alert(service, sandbox, jarvice)
     fake_slack.fail("chat.postMessage", **failure)
 
     await service.sender.send_due()
@@ -329,8 +324,7 @@ async def test_a_message_slack_refuses_for_good_is_not_retried(
     fake_slack: FakeSlack,
     clock: ManualClock,
 ) -> None:
-    await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    await queued_alert(service, sandbox, jarvice)
     fake_slack.fail("chat.postMessage", error="invalid_blocks")
     await drain(service)
     clock.advance(3600)
@@ -470,7 +464,7 @@ async def claim_and_stall(service: AlertService, clock: ManualClock) -> Message:
     return row
 
 
-async def test_a_row_being_sent_is_left_alone_while_one_attempt_may_still_run(
+async def test_a_stalled_leaders_message_is_taken_over_after_a_whole_attempt_once(
     service: AlertService,
     make_service: ServiceFactory,
     sandbox: SandboxServer,
@@ -478,33 +472,15 @@ async def test_a_row_being_sent_is_left_alone_while_one_attempt_may_still_run(
     history: ChannelHistory,
     clock: ManualClock,
 ) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
-    await claim_and_stall(service, clock)
+    number = await queued_alert(service, sandbox, jarvice)
+    stalled = await claim_and_stall(service, clock)
 
     longest_attempt = 3 * FAST.slack_timeout
     after = FAST.lease_seconds + longest_attempt - 1
     successor = await restart(make_service, clock, after=after)
     await successor.sender.send_due()
     assert alerts_for(history, number) == []
-
     clock.advance(FAST.clock_skew + 2)
-    await drain(successor)
-    assert len(alerts_for(history, number)) == 1
-
-
-async def test_a_stalled_leaders_late_retry_cannot_undo_the_successors_send(
-    service: AlertService,
-    make_service: ServiceFactory,
-    sandbox: SandboxServer,
-    jarvice: JarviceClient,
-    history: ChannelHistory,
-    clock: ManualClock,
-) -> None:
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
-    stalled = await claim_and_stall(service, clock)
-    successor = await restart(make_service, clock, after=FAST.sending_grace + 1)
     await drain(successor)
     assert len(alerts_for(history, number)) == 1
 
@@ -569,8 +545,7 @@ async def test_deliveries_retries_and_polls_show_in_the_metrics(
     retried = metric("jarvice_alerts_sent_total", outcome="retry")
     polls = metric("jarvice_poll_seconds_count")
 
-    number = await one_finished_job(service, sandbox, jarvice)
-    await service.poll_once()
+    number = await queued_alert(service, sandbox, jarvice)
     fake_slack.fail("chat.postMessage", status=429, retry_after=3)
     await service.sender.send_due()
 

@@ -14,7 +14,13 @@ from slack_bot.alerts import AlertService
 from slack_bot.alerts.preferences import ChannelSettings, Notify
 from slack_bot.alerts.subscriptions import Origin, Scope, Subscription
 from slack_bot.testing import FakeSlack
-from tests.alerts.support import ChannelHistory, block_texts, buttons, drain
+from tests.alerts.support import (
+    ChannelHistory,
+    a_start_announced,
+    block_texts,
+    buttons,
+    drain,
+)
 from tests.watch.support import submit
 
 pytestmark = pytest.mark.anyio
@@ -42,21 +48,25 @@ async def subscribe(
     )
 
 
+@pytest.mark.parametrize(
+    "seen_running", [True, False], ids=["seen running", "ended between two polls"]
+)
 async def test_a_failed_job_becomes_one_complete_alert(
     service: AlertService,
     sandbox: SandboxServer,
     jarvice: JarviceClient,
     history: ChannelHistory,
+    seen_running: bool,
 ) -> None:
     await subscribe(service, "alice")
     await service.poll_once()
     number = await submit(jarvice, sandbox, "alice", "echo step one; echo boom; false")
-    await service.poll_once()
+    if seen_running:
+        await service.poll_once()
     sandbox.advance(30)
-    await service.poll_once()
-    await drain(service)
-    await service.poll_once()
-    await drain(service)
+    for _ in range(service.settings.catch_up_every * 2):
+        await service.poll_once()
+        await drain(service)
 
     [alert] = history.in_channel(CHANNEL)
     name = sandbox.job(number).name
@@ -73,28 +83,6 @@ async def test_a_failed_job_becomes_one_complete_alert(
         (f"jarvice_run:metrics_{number}", f"metrics {number}"),
     ]
     assert alert["metadata"]["event_payload"]["key"].startswith(f"final:{number}:")
-
-
-async def test_a_job_that_fails_between_two_polls_is_announced_at_the_catch_up(
-    service: AlertService,
-    sandbox: SandboxServer,
-    jarvice: JarviceClient,
-    history: ChannelHistory,
-) -> None:
-    await subscribe(service, "alice")
-    await service.poll_once()
-    number = await submit(jarvice, sandbox, "alice", "echo boom; false")
-    sandbox.advance(30)
-    for _ in range(service.settings.catch_up_every * 2):
-        await service.poll_once()
-        await drain(service)
-
-    [alert] = history.in_channel(CHANNEL)
-    name = sandbox.job(number).name
-    assert alert["text"] == f":x: Job {number} COMPLETED WITH ERROR: {name}"
-    shown = block_texts(alert)
-    assert f"*Walltime*\n{sandbox.job(number).walltime}" in shown
-    assert "boom" in shown
 
 
 async def test_completed_alerts_carry_no_output_and_cost_no_output_call(
@@ -337,12 +325,7 @@ async def test_starts_are_announced_and_the_final_alert_is_threaded_under_them(
         CHANNEL, ChannelSettings(starts=True, broadcast=False), by="UALICE"
     )
     await subscribe(service, "alice")
-    await service.poll_once()
-    number = await submit(jarvice, sandbox, "alice", "sleep 100")
-    await service.poll_once()
-    sandbox.advance(6)
-    await service.poll_once()
-    await drain(service)
+    number = await a_start_announced(service, sandbox, jarvice)
     sandbox.set_status(number, "COMPLETED")
     await service.poll_once()
     await drain(service)
