@@ -12,15 +12,20 @@ carrying that token, before it expires, runs the action. A token is spent by
 any attempt to use it.
 
 On 2026-07-28 the person's answer comes back with the sealed `requestState`
-of the round that asked. `SingleUseStates` opens each sealed state once in
-this process, so a client that sends the answered round again (a retry after
-a lost response, say) gets a protocol error instead of a second run.
+of the round that asked. `SingleUseStates` gives each sealed state a fresh
+nonce and a short expiry and opens each nonce once in this process, so a
+client that sends the answered round again (a retry after a lost response,
+say) gets a protocol error instead of a second run. Replicas share keys but
+not memory: on another replica an answered round is accepted again until it
+expires, and then only if the question it answered still reads the same
+(the SDK re-asks when it does not; the question holds the job's status, name,
+start time, machine and application). docs/mcp.md states that window.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -43,8 +48,9 @@ __all__ = [
 ]
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
-STATE_TTL = 600.0
-"""Seconds a sealed requestState is valid (the SDK's default)."""
+STATE_TTL = 120.0
+"""Seconds a sealed requestState is valid by default: time enough to read a
+short question and answer it (the SDK's default is 600)."""
 
 
 class ConfirmAnswer(BaseModel):
@@ -137,12 +143,14 @@ class ConfirmationTokens:
 
 
 class SingleUseStates:
-    """The SDK's AES-GCM request-state codec, opening each sealed state once.
+    """The SDK's AES-GCM request-state codec, each state opening once, briefly.
 
     The SDK checks a state's expiry, request and principal, but a state that
     carried a yes could be sent again with the same answer and run the
-    action again. Here a second opening fails like a forged state. Opened
-    states are remembered (as digests) until they would have expired; another
+    action again. Here every sealed state holds a fresh random nonce and its
+    own expiry (wall-clock time, which replicas share); a state past its
+    expiry, or whose nonce this process has opened before, fails like a
+    forged one. Opened nonces are remembered until they expire; another
     replica, with its own memory, does not know them.
     """
 
@@ -151,7 +159,7 @@ class SingleUseStates:
         keys: Sequence[str | bytes],
         *,
         ttl: float = STATE_TTL,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._codec = AESGCMRequestStateCodec(keys)
         self._ttl = ttl
@@ -160,15 +168,27 @@ class SingleUseStates:
         self._lock = threading.Lock()
 
     def seal(self, payload: bytes) -> str:
-        return self._codec.seal(payload)
+        nonce = secrets.token_bytes(_NONCE)
+        expires = struct.pack(_EXPIRY, self._clock() + self._ttl)
+        return self._codec.seal(nonce + expires + payload)
 
     def unseal(self, token: str) -> bytes:
-        payload = self._codec.unseal(token)
-        digest = hashlib.sha256(token.encode()).digest()
+        opened = self._codec.unseal(token)
+        if len(opened) < _HEADER:
+            raise InvalidRequestState("malformed")
+        nonce, payload = opened[:_NONCE], opened[_HEADER:]
+        (expires_at,) = struct.unpack(_EXPIRY, opened[_NONCE:_HEADER])
         now = self._clock()
+        if not now < expires_at:
+            raise InvalidRequestState("expired")
         with self._lock:
-            self._opened = {d: t for d, t in self._opened.items() if t > now}
-            if digest in self._opened:
+            self._opened = {n: t for n, t in self._opened.items() if t > now}
+            if nonce in self._opened:
                 raise InvalidRequestState("requestState already used")
-            self._opened[digest] = now + self._ttl
+            self._opened[nonce] = expires_at
         return payload
+
+
+_NONCE = 16
+_EXPIRY = ">d"
+_HEADER = _NONCE + struct.calcsize(_EXPIRY)

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from jarvice_tools.actions import ACTIONS, Action, Guard
 from jarvice_tools.actions.base import problems_from
 from mcp_server import wording
-from mcp_server.confirm import STATE_TTL, SingleUseStates
+from mcp_server.confirm import SingleUseStates
 from mcp_server.extras import (
     EXTRA_TOOLSET,
     add_prompts,
@@ -136,9 +136,7 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
                 resource_server_url=None,
             ),
         }
-    keys = [key.get_secret_value() for key in config.state_keys]
-    codec = SingleUseStates(keys or [secrets.token_bytes(32)], ttl=STATE_TTL)
-    state = RequestStateSecurity(codec=codec, ttl=STATE_TTL)
+    state = _state_security(runtime)
 
     server = JarviceMCPServer(
         SERVER_NAME,
@@ -155,6 +153,19 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
     add_resources(server, runtime, toolsets)
     add_prompts(server, toolsets)
     return server
+
+
+def _state_security(runtime: Runtime) -> RequestStateSecurity:
+    """Sealed confirmation state: the shared keys (or one for this process),
+    each state opened once here and only within `state_ttl`."""
+    config = runtime.config
+    keys = [key.get_secret_value() for key in config.state_keys]
+    codec = SingleUseStates(
+        keys or [secrets.token_bytes(32)],
+        ttl=config.state_ttl,
+        clock=lambda: runtime.now(),
+    )
+    return RequestStateSecurity(codec=codec, ttl=config.state_ttl)
 
 
 def _url_host(host: str) -> str:

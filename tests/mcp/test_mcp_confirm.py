@@ -5,11 +5,14 @@ be asked. Nothing destructive reaches JARVICE without a yes."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
+    CallToolResult,
+    ElicitRequest,
     ElicitRequestParams,
     ElicitResult,
     InputRequiredResult,
@@ -20,6 +23,7 @@ from jarvice_tools.actions import registry as act
 from jarvice_tools.guards import ConfirmationPreview
 from mcp_server import wording
 from mcp_server.confirm import ConfirmationTokens, TokenRefused
+from mcp_server.server import JarviceMCPServer, build_server
 from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
 
 pytestmark = pytest.mark.anyio
@@ -308,42 +312,66 @@ def test_tokens_are_bound_to_the_principal() -> None:
         tokens.redeem(token, "terminate", "digest", "token:alice", "jarvice_terminate")
 
 
+ACCEPTED = ElicitResult(action="accept", content={"confirm": True})
+KEYS = "k" * 40
+
+
+async def first_round(
+    server: JarviceMCPServer, tool: str, arguments: dict[str, Any]
+) -> tuple[InputRequiredResult, InputResponses]:
+    """The question round of a 2026-07-28 confirmation, and a yes to it."""
+    async with connect(server, "modern", Human("accept")) as client:
+        asked = await client.session.call_tool(
+            tool, arguments, allow_input_required=True
+        )
+    assert isinstance(asked, InputRequiredResult)
+    return asked, dict.fromkeys(asked.input_requests, ACCEPTED)
+
+
+async def answer_round(
+    server: JarviceMCPServer,
+    tool: str,
+    arguments: dict[str, Any],
+    asked: InputRequiredResult,
+    answers: InputResponses,
+) -> CallToolResult | InputRequiredResult:
+    """Send the answered round to `server`, as a client (or a replay) would;
+    a protocol error is raised once the connection is closed."""
+    async with connect(server, "modern", Human("accept")) as client:
+        try:
+            return await client.session.call_tool(
+                tool,
+                arguments,
+                input_responses=answers,
+                request_state=asked.request_state,
+                allow_input_required=True,
+            )
+        except MCPError as error:
+            refused = error
+    raise refused
+
+
+def question_of(result: InputRequiredResult) -> str:
+    (request,) = result.input_requests.values()
+    assert isinstance(request, ElicitRequest)
+    return request.params.message
+
+
 async def test_replicas_sharing_state_keys_finish_each_others_confirmations(
     harness: Harness,
 ) -> None:
     number = await running_job(harness)
-    asker = harness.server(state_keys="k" * 40)
-    replica = harness.server(state_keys="k" * 40)
+    arguments = {"number": number}
+    asker, replica = harness.server(state_keys=KEYS), harness.server(state_keys=KEYS)
     stranger = harness.server(state_keys="z" * 40)
-    human = Human("accept")
 
-    async with connect(asker, "modern", human) as client:
-        first = await client.session.call_tool(
-            "jarvice_terminate", {"number": number}, allow_input_required=True
-        )
-    assert isinstance(first, InputRequiredResult)
-    answers: InputResponses = {
-        key: ElicitResult(action="accept", content={"confirm": True})
-        for key in first.input_requests
-    }
-
-    async with connect(stranger, "modern", human) as client:
-        with pytest.raises(MCPError, match="requestState"):
-            await client.session.call_tool(
-                "jarvice_terminate",
-                {"number": number},
-                input_responses=answers,
-                request_state=first.request_state,
-            )
+    asked, answers = await first_round(asker, "jarvice_terminate", arguments)
+    with pytest.raises(MCPError, match="requestState"):
+        await answer_round(stranger, "jarvice_terminate", arguments, asked, answers)
     assert "terminate" not in endpoints(harness.sandbox)
+    done = await answer_round(replica, "jarvice_terminate", arguments, asked, answers)
 
-    async with connect(replica, "modern", human) as client:
-        done = await client.session.call_tool(
-            "jarvice_terminate",
-            {"number": number},
-            input_responses=answers,
-            request_state=first.request_state,
-        )
+    assert isinstance(done, CallToolResult)
     assert not done.is_error, text_of(done)
     assert endpoints(harness.sandbox).count("terminate") == 1
 
@@ -351,29 +379,87 @@ async def test_replicas_sharing_state_keys_finish_each_others_confirmations(
 async def test_an_answered_round_sent_again_runs_nothing_more(harness: Harness) -> None:
     number = await running_job(harness)
     arguments = {"number": number, "signal": 10}
+    server = harness.server()
 
-    async with connect(harness.server(), "modern", Human("accept")) as client:
-        first = await client.session.call_tool(
-            "jarvice_signal", arguments, allow_input_required=True
-        )
-        assert isinstance(first, InputRequiredResult)
-        answers: InputResponses = {
-            key: ElicitResult(action="accept", content={"confirm": True})
-            for key in first.input_requests
-        }
-        done = await client.session.call_tool(
-            "jarvice_signal",
-            arguments,
-            input_responses=answers,
-            request_state=first.request_state,
-        )
-        with pytest.raises(MCPError, match="requestState"):
-            await client.session.call_tool(
-                "jarvice_signal",
-                arguments,
-                input_responses=answers,
-                request_state=first.request_state,
-            )
+    asked, answers = await first_round(server, "jarvice_signal", arguments)
+    done = await answer_round(server, "jarvice_signal", arguments, asked, answers)
+    with pytest.raises(MCPError, match="requestState"):
+        await answer_round(server, "jarvice_signal", arguments, asked, answers)
 
+    assert isinstance(done, CallToolResult)
     assert not done.is_error, text_of(done)
     assert endpoints(harness.sandbox).count("signal") == 1
+
+
+async def test_a_replica_asks_again_when_the_job_moved_on_since_the_question(
+    harness: Harness,
+) -> None:
+    """Replaying an answered terminate on another replica: the job is no
+    longer as the question showed it, so the person is asked again."""
+    number = await running_job(harness)
+    arguments = {"number": number}
+    asker, replica = harness.server(state_keys=KEYS), harness.server(state_keys=KEYS)
+
+    asked, answers = await first_round(asker, "jarvice_terminate", arguments)
+    await answer_round(asker, "jarvice_terminate", arguments, asked, answers)
+    replayed = await answer_round(
+        replica, "jarvice_terminate", arguments, asked, answers
+    )
+
+    assert isinstance(replayed, InputRequiredResult)
+    assert "TERMINATED" in question_of(replayed)
+    assert endpoints(harness.sandbox).count("terminate") == 1
+
+
+async def test_a_replica_asks_again_for_a_signal_to_a_job_that_ended(
+    harness: Harness,
+) -> None:
+    number = await running_job(harness)
+    arguments = {"number": number, "signal": 10}
+    asker, replica = harness.server(state_keys=KEYS), harness.server(state_keys=KEYS)
+
+    asked, answers = await first_round(asker, "jarvice_signal", arguments)
+    await answer_round(asker, "jarvice_signal", arguments, asked, answers)
+    harness.sandbox.set_status(number, "COMPLETED")
+    replayed = await answer_round(replica, "jarvice_signal", arguments, asked, answers)
+
+    assert isinstance(replayed, InputRequiredResult)
+    assert endpoints(harness.sandbox).count("signal") == 1
+
+
+async def test_no_replica_accepts_an_answered_round_after_the_state_ttl(
+    harness: Harness,
+) -> None:
+    number = await running_job(harness)
+    arguments = {"number": number, "signal": 10}
+    asker = harness.server(state_keys=KEYS)
+    later = harness.runtime(state_keys=KEYS)
+    replica = build_server(later)
+    assert later.config.state_ttl == 120
+
+    asked, answers = await first_round(asker, "jarvice_signal", arguments)
+    await answer_round(asker, "jarvice_signal", arguments, asked, answers)
+    later.now = lambda: time.time() + 121
+    with pytest.raises(MCPError, match="requestState"):
+        await answer_round(replica, "jarvice_signal", arguments, asked, answers)
+
+    assert endpoints(harness.sandbox).count("signal") == 1
+
+
+async def test_without_affinity_a_replica_runs_an_answered_round_within_the_ttl(
+    harness: Harness,
+) -> None:
+    """The documented limit (docs/mcp.md, Limitations): replicas share keys
+    but not memory, so an answered round replayed on another replica before
+    the state expires, to a job still as the question showed it, runs again.
+    Session affinity (or one replica) closes it."""
+    number = await running_job(harness)
+    arguments = {"number": number, "signal": 10}
+    asker, replica = harness.server(state_keys=KEYS), harness.server(state_keys=KEYS)
+
+    asked, answers = await first_round(asker, "jarvice_signal", arguments)
+    await answer_round(asker, "jarvice_signal", arguments, asked, answers)
+    replayed = await answer_round(replica, "jarvice_signal", arguments, asked, answers)
+
+    assert isinstance(replayed, CallToolResult)
+    assert endpoints(harness.sandbox).count("signal") == 2
