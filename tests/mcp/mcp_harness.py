@@ -3,6 +3,7 @@ for sandbox users, and small readers of results and sandbox requests."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,22 @@ def text_of(result: CallToolResult) -> str:
     return "\n".join(
         block.text for block in result.content if isinstance(block, TextContent)
     )
+
+
+FRAME = re.compile(r"<<<(BEGIN|END) UNTRUSTED JARVICE TEXT ([0-9a-f]{8})>>>")
+
+
+def framed(text: str) -> list[str]:
+    """The untrusted blocks in `text`, each checked to open and close with
+    the same code."""
+    bodies = []
+    markers = list(FRAME.finditer(text))
+    assert len(markers) % 2 == 0, text
+    for begin, end in zip(markers[::2], markers[1::2], strict=True):
+        assert (begin[1], end[1]) == ("BEGIN", "END"), text
+        assert begin[2] == end[2], text
+        bodies.append(text[begin.end() : end.start()].strip("\n"))
+    return bodies
 
 
 def endpoints(sandbox: SandboxServer) -> list[str]:

@@ -9,9 +9,15 @@ import anyio
 import pytest
 from mcp.types import TextResourceContents
 
-from mcp_server import wording
 from mcp_server.server import build_server
-from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
+from tests.mcp.mcp_harness import (
+    Harness,
+    connect,
+    endpoints,
+    framed,
+    running_job,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -103,7 +109,7 @@ async def test_explain_a_failed_job_says_what_went_wrong(
     assert data["output_source"] == "output"
     text = text_of(result)
     assert "What went wrong:" in text
-    assert wording.BEGIN_UNTRUSTED in text
+    assert framed(text)
 
 
 async def test_explain_a_running_job_shows_its_resource_use(harness: Harness) -> None:
@@ -153,8 +159,7 @@ async def test_resources_list_and_read(harness: Harness, era: str) -> None:
     assert templates == {"jarvice://jobs/{number}/output"}
     block = output.contents[0]
     assert isinstance(block, TextResourceContents)
-    assert "FileNotFoundError" in block.text
-    assert wording.BEGIN_UNTRUSTED in block.text
+    assert "FileNotFoundError" in "".join(framed(block.text))
     for read, key, name in (
         (apps, "apps", "jarvice-ubuntu"),
         (machines, "machines", "n0"),

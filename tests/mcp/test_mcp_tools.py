@@ -12,8 +12,14 @@ import pytest
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ImageContent
 
 from jarvice_tools.actions import ACTIONS
-from mcp_server import wording
-from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
+from tests.mcp.mcp_harness import (
+    Harness,
+    connect,
+    endpoints,
+    framed,
+    running_job,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -58,9 +64,7 @@ def listing(key: str, contains: object, field: str = "name") -> Check:
 def untrusted_text(contains: str) -> Check:
     def check(result: CallToolResult) -> None:
         text = text_of(result)
-        assert wording.BEGIN_UNTRUSTED in text
-        assert wording.END_UNTRUSTED in text
-        assert contains in text
+        assert contains in "".join(framed(text))
         assert result.structured_content is None
 
     return check
