@@ -139,6 +139,7 @@ def explain_tool(runtime: Runtime) -> Generated:
             )
         except errors.JarviceError as error:
             raise ToolError(str(error)) from None
+        explanation = _cleaned(explanation)
         data = explanation.model_dump(mode="json", exclude_none=True)
         text = wording.explanation_text(explanation)
         return CallToolResult(
@@ -153,7 +154,29 @@ def explain_tool(runtime: Runtime) -> Generated:
         annotations=READ_ANNOTATIONS,
         output=JobExplanation,
         body=body,
+        untrusted=EXPLAIN_UNTRUSTED,
     )
+
+
+EXPLAIN_UNTRUSTED = (("BoundedText", "text"), ("Finding", "line"))
+"""Where an explanation holds the job's own words."""
+
+
+def _cleaned(explanation: JobExplanation) -> JobExplanation:
+    """The explanation with the job's own words cleaned as framed text is
+    (structured content is not framed)."""
+    update: dict[str, Any] = {}
+    output, diagnosis = explanation.output, explanation.diagnosis
+    if output is not None:
+        text = wording.clean_untrusted(output.text)
+        update["output"] = output.model_copy(update={"text": text})
+    if diagnosis is not None:
+        findings = [
+            finding.model_copy(update={"line": wording.clean_untrusted(finding.line)})
+            for finding in diagnosis.findings
+        ]
+        update["diagnosis"] = diagnosis.model_copy(update={"findings": findings})
+    return explanation.model_copy(update=update)
 
 
 def add_resources(server: MCPServer[Any], runtime: Runtime, toolsets: set[str]) -> None:

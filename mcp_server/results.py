@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -448,16 +448,83 @@ def compact_schema(schema: Any, *, descriptions: bool = True) -> Any:
     return out
 
 
-def lean_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """An output schema for clients, not models: compact, and nested shapes
-    list only their required keys (the others may appear; none are
-    forbidden), so that tools/list stays small."""
+Untrusted = Collection[tuple[str, str]]
+"""Fields of an output schema holding text the job printed: (definition,
+field) pairs."""
+
+
+def lean_output_schema(
+    schema: dict[str, Any], *, untrusted: Untrusted = ()
+) -> dict[str, Any]:
+    """An output schema for clients, not models: compact, without
+    descriptions, and nested shapes list only their required keys (the
+    others may appear; none are forbidden), so that tools/list stays small.
+    `untrusted` fields stay listed, with the keys that lead to them, and say
+    what they hold; definitions nothing refers to are dropped."""
     lean: dict[str, Any] = compact_schema(schema, descriptions=False)
-    for name, definition in lean.get("$defs", {}).items():
-        required = definition.get("required", [])
-        properties = definition.get("properties", {})
-        kept = {key: properties[key] for key in required if key in properties}
-        lean["$defs"][name] = {**definition, "properties": kept}
-        if not kept:
-            lean["$defs"][name].pop("properties")
+    definitions: dict[str, Any] = lean.pop("$defs", {})
+    marked: dict[str, set[str]] = {}
+    for name, field in untrusted:
+        marked.setdefault(name, set()).add(field)
+    leading = _leading_to(definitions, set(marked))
+    shapes = {
+        name: _trim(shape, marked.get(name, set()), leading)
+        for name, shape in definitions.items()
+    }
+    used = _reachable(lean, shapes)
+    if used:
+        lean["$defs"] = {name: shapes[name] for name in sorted(used)}
     return lean
+
+
+def _refs(node: Any) -> set[str]:
+    """The definitions `node` refers to, at any depth."""
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node))
+    if not isinstance(node, dict):
+        return set()
+    found = set().union(*(_refs(value) for value in node.values()))
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        found.add(ref.rsplit("/", 1)[-1])
+    return found
+
+
+def _leading_to(definitions: dict[str, Any], targets: set[str]) -> set[str]:
+    """`targets` and every definition that refers to one, at any depth."""
+    leading = set(targets)
+    grown = True
+    while grown:
+        more = {n for n, d in definitions.items() if _refs(d) & leading} - leading
+        leading |= more
+        grown = bool(more)
+    return leading
+
+
+def _trim(shape: dict[str, Any], marked: set[str], leading: set[str]) -> Any:
+    properties = shape.get("properties", {})
+    required = set(shape.get("required", []))
+    kept = {
+        key: (
+            {**value, "description": wording.UNTRUSTED_FIELD}
+            if key in marked
+            else value
+        )
+        for key, value in properties.items()
+        if key in required or key in marked or _refs(value) & leading
+    }
+    trimmed = {key: value for key, value in shape.items() if key != "properties"}
+    if kept:
+        trimmed["properties"] = kept
+    return trimmed
+
+
+def _reachable(schema: dict[str, Any], definitions: dict[str, Any]) -> set[str]:
+    reached: set[str] = set()
+    todo = _refs(schema)
+    while todo:
+        name = todo.pop()
+        if name in definitions and name not in reached:
+            reached.add(name)
+            todo |= _refs(definitions[name])
+    return reached

@@ -47,6 +47,7 @@ from mcp_server.confirm import (
 )
 from mcp_server.identity import Principal
 from mcp_server.results import (
+    Untrusted,
     compact_schema,
     lean_output_schema,
     output_model,
@@ -146,8 +147,10 @@ def build_tool(
     output: type[BaseModel] | None,
     body: Body,
     extra: list[inspect.Parameter] | None = None,
+    untrusted: Untrusted = (),
 ) -> Generated:
-    """A tool whose arguments are `params`'s fields plus `extra`."""
+    """A tool whose arguments are `params`'s fields plus `extra`;
+    `untrusted` names output fields holding text the job printed."""
     fields = dict(params.model_fields)
     extra = extra or []
     extra_names = {p.name for p in extra}
@@ -173,7 +176,7 @@ def build_tool(
     )
     tool.parameters = compact_schema(tool.parameters)
     if tool.fn_metadata.output_schema is not None:
-        schema = lean_output_schema(tool.fn_metadata.output_schema)
+        schema = lean_output_schema(tool.fn_metadata.output_schema, untrusted=untrusted)
         tool.fn_metadata.output_schema = schema
     return Generated(tool, params)
 
