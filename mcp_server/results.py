@@ -49,6 +49,7 @@ __all__ = [
     "output_model",
     "present",
     "text_result",
+    "upstream_lines",
 ]
 
 
@@ -368,6 +369,15 @@ def json_result(model: BaseModel) -> CallToolResult:
     )
 
 
+def upstream_lines(asked: int | None, limits: Limits) -> int:
+    """How many lines to ask JARVICE for, given the caller's `lines` (None:
+    this server's default; 0: all): never more than fit in one result, as
+    every line takes at least one byte (its newline)."""
+    if asked is None:
+        return limits.max_lines
+    return min(asked or limits.max_bytes, limits.max_bytes)
+
+
 def text_result(
     heading: str,
     text: str,
@@ -376,10 +386,11 @@ def text_result(
     asked: int | None,
     takes_lines: bool,
 ) -> CallToolResult:
-    """Bounded, framed untrusted text. `asked` is the lines argument the
-    caller gave JARVICE (0: all; None: none), `takes_lines` whether the
-    action has one."""
-    max_lines = limits.max_lines if asked is None else (asked or 10**9)
+    """Bounded, framed untrusted text. `asked` is the caller's lines
+    argument (0: all; None: none), `takes_lines` whether the action has one;
+    JARVICE was asked for `upstream_lines(asked)`."""
+    max_lines = upstream_lines(asked, limits)
+    reduced = asked is not None and max_lines != asked
     lines = text.splitlines()
     kept = lines[-max_lines:]
     size_cut = sum(len(line.encode()) + 1 for line in kept) > limits.max_bytes
@@ -390,8 +401,8 @@ def text_result(
         note = wording.size_note(bounded.lines_returned, len(lines), limits.max_bytes)
     elif len(lines) > max_lines:
         note = wording.cut_note(len(kept), len(lines), takes_lines)
-    elif takes_lines and asked and len(lines) >= asked:
-        note = wording.more_note(len(lines))
+    elif takes_lines and len(lines) >= max_lines:
+        note = wording.more_note(len(lines), max_lines if reduced else None)
     block = wording.untrusted_block(heading, bounded.text, note)
     return CallToolResult(content=[TextContent(type="text", text=block)])
 

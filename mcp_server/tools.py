@@ -47,11 +47,13 @@ from mcp_server.confirm import (
 )
 from mcp_server.identity import Principal
 from mcp_server.results import (
+    Limits,
     Untrusted,
     compact_schema,
     lean_output_schema,
     output_model,
     present,
+    upstream_lines,
 )
 from mcp_server.runtime import Runtime
 
@@ -197,14 +199,13 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
     ) -> CallToolResult:
         principal = runtime.principal()
         client = runtime.client_for(principal)
-        params = _with_default_lines(
-            parse(action.params, values, name), limits.max_lines
-        )
+        params = parse(action.params, values, name)
+        sent = _bounded_lines(params, limits)
         confirmation = None
-        if action.needs_confirmation(params):
-            confirmation = await _settle(action, runtime, principal, params, others)
+        if action.needs_confirmation(sent):
+            confirmation = await _settle(action, runtime, principal, sent, others)
         try:
-            value = await client.run(action, params, confirmation=confirmation)
+            value = await client.run(action, sent, confirmation=confirmation)
             return present(action, params, value, limits, now=runtime.now())
         except errors.JarviceError as error:
             raise ToolError(str(error)) from None
@@ -221,11 +222,13 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
     )
 
 
-def _with_default_lines(params: RequestModel, default: int) -> RequestModel:
-    """Output-like actions get this server's line limit when none is given."""
-    if "lines" in type(params).model_fields and getattr(params, "lines", 0) is None:
-        return params.model_copy(update={"lines": default})
-    return params
+def _bounded_lines(params: RequestModel, limits: Limits) -> RequestModel:
+    """Output-like actions ask JARVICE for this server's default number of
+    lines when none is given, and never for more than a result can hold."""
+    if "lines" not in type(params).model_fields:
+        return params
+    lines = upstream_lines(getattr(params, "lines", None), limits)
+    return params.model_copy(update={"lines": lines})
 
 
 # -- confirmation --------------------------------------------------------------------

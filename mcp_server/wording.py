@@ -261,15 +261,20 @@ def size_note(returned: int, received: int, max_bytes: int) -> str:
 
 
 def cut_note(returned: int, received: int, takes_lines: bool) -> str:
-    more = " Ask for more with lines=N (lines=0 for all)." if takes_lines else ""
+    more = " Ask for more with lines=N." if takes_lines else ""
     return f"Showing the last {returned} of {received} lines.{more}"
 
 
-def more_note(returned: int) -> str:
-    return (
-        f"These are the last {returned} lines; earlier output may exist. Ask "
-        "for more with lines=N (lines=0 for all)."
-    )
+def more_note(returned: int, most: int | None) -> str:
+    """`most`: the lines this server fetched at most, fewer than asked."""
+    if most is None:
+        more = "Ask for more with lines=N."
+    else:
+        more = (
+            f"This server fetches at most {most} lines per call; read the whole "
+            "output in the JARVICE portal or with the JARVICE API."
+        )
+    return f"These are the last {returned} lines; earlier output may exist. {more}"
 
 
 def screenshot_text(reference: str | None, size: int) -> str:

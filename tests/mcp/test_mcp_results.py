@@ -57,6 +57,14 @@ def test_as_many_lines_as_asked_means_there_may_be_more() -> None:
     assert "earlier output may exist" in text
 
 
+def test_asking_for_more_than_a_result_holds_says_where_the_rest_is() -> None:
+    text = text_of(
+        text_result("Output.", "x\n" * 1_000, LIMITS, asked=0, takes_lines=True)
+    )
+
+    assert "JARVICE portal" in text
+
+
 @pytest.mark.parametrize(
     "marker",
     [

@@ -211,3 +211,19 @@ async def test_tool_runs_against_the_sandbox(
     assert apikey not in result.model_dump_json()
     action = case.tool.removeprefix("jarvice_")
     assert action in endpoints(harness.sandbox)
+
+
+@pytest.mark.parametrize("asked", [0, 10**9])
+async def test_lines_sent_to_jarvice_stay_within_what_a_result_holds(
+    harness: Harness, asked: int
+) -> None:
+    server = harness.server(max_output_bytes=2_000)
+
+    async with connect(server, "modern") as client:
+        result = await client.call_tool(
+            "jarvice_output", {"number": 123006, "lines": asked}
+        )
+
+    assert not result.is_error, text_of(result)
+    (sent,) = [r for r in harness.sandbox.requests if r.endpoint.endswith("output")]
+    assert sent.params["lines"] == "2000"
