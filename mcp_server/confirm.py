@@ -45,6 +45,7 @@ __all__ = [
     "SingleUseStates",
     "TokenRefused",
     "can_elicit",
+    "lacks_back_channel",
 ]
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
@@ -71,6 +72,13 @@ def uses_input_required(ctx: Context) -> bool:
     return version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION)
 
 
+def lacks_back_channel(ctx: Context) -> bool:
+    """A handshake-era request that the server cannot answer with a question
+    (stateless HTTP): whether the client could elicit is then unknown, as
+    its capabilities came with an initialize this request does not carry."""
+    return not uses_input_required(ctx) and not ctx.session.can_send_request
+
+
 def can_elicit(ctx: Context) -> bool:
     """Whether this request's client can ask its user a question now."""
     capabilities = ctx.client_capabilities
@@ -79,7 +87,7 @@ def can_elicit(ctx: Context) -> bool:
         return False
     if elicitation.form is None and elicitation.url is not None:
         return False
-    return uses_input_required(ctx) or bool(ctx.session.can_send_request)
+    return not lacks_back_channel(ctx)
 
 
 class TokenRefused(Exception):

@@ -43,9 +43,9 @@ from mcp_server.confirm import (
     NotAsked,
     TokenRefused,
     can_elicit,
+    lacks_back_channel,
     uses_input_required,
 )
-from mcp_server.identity import Principal
 from mcp_server.results import (
     Limits,
     Untrusted,
@@ -203,7 +203,7 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
         sent = _bounded_lines(params, limits)
         confirmation = None
         if action.needs_confirmation(sent):
-            confirmation = await _settle(action, runtime, principal, sent, others)
+            confirmation = await _settle(action, runtime, ctx, sent, others)
         try:
             value = await client.run(action, sent, confirmation=confirmation)
             return present(action, params, value, limits, now=runtime.now())
@@ -282,12 +282,13 @@ def _question(action: Action[Any, Any], runtime: Runtime) -> Callable[..., Any]:
 async def _settle(
     action: Action[Any, Any],
     runtime: Runtime,
-    principal: Principal,
+    ctx: Context,
     params: RequestModel,
     others: dict[str, Any],
 ) -> Confirmation:
     """A confirmation for this exact call, or a `ToolError` saying why not."""
     name = tool_name(action)
+    principal = runtime.principal()
     answer = others.get("answer")
     what = params.job_reference() or str(getattr(params, "target", action.name))
     if isinstance(answer, DeclinedElicitation):
@@ -305,6 +306,9 @@ async def _settle(
         return confirm(action.name, params, username=caller.username, confirmed_by=by)
 
     if runtime.config.fallback == "deny":
+        if lacks_back_channel(ctx):
+            version = ctx.protocol_version or "?"
+            raise ToolError(wording.denied_on_version(action, what, version))
         raise ToolError(wording.denied(action, what))
     token = others.get("confirmation_token")
     if token:

@@ -124,6 +124,18 @@ def denied(action: Action[Any, Any], what: str) -> str:
     )
 
 
+def denied_on_version(action: Action[Any, Any], what: str, version: str) -> str:
+    return (
+        f"The {_what(action, what)} needs a person's confirmation, and on "
+        f"protocol version {version} over stateless HTTP this server cannot "
+        "ask for one, even if the client supports elicitation (that version "
+        "asks through a back-channel stateless HTTP does not have); it is "
+        "set to refuse in that case. Nothing was sent to JARVICE. Connect "
+        "with protocol version 2026-07-28, or to the server over stdio, or "
+        "do it in the JARVICE portal or the Slack app."
+    )
+
+
 def token_issued(
     action: Action[Any, Any],
     tool: str,

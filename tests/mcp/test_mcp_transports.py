@@ -230,8 +230,23 @@ async def test_http_confirmation_by_era(harness: Harness, era: str) -> None:
         assert "terminate" in endpoints(harness.sandbox)
     else:
         assert result.is_error
-        assert "cannot ask for one" in text_of(result)
+        assert "over stateless HTTP this server cannot ask" in text_of(result)
+        assert "protocol version 2026-07-28" in text_of(result)
+        assert "does not support elicitation" not in text_of(result)
         assert "terminate" not in endpoints(harness.sandbox)
+
+
+async def test_http_tells_a_modern_client_without_elicitation_it_cannot_ask(
+    harness: Harness,
+) -> None:
+    number = await running_job(harness)
+
+    async with http_server(harness) as base, mcp_client(base, ALICE_TOKEN) as c:
+        result = await c.call_tool("jarvice_terminate", {"number": number})
+
+    assert result.is_error
+    assert "does not support elicitation" in text_of(result)
+    assert "terminate" not in endpoints(harness.sandbox)
 
 
 async def test_http_on_a_port_in_use_says_so(harness: Harness) -> None:
