@@ -5,6 +5,7 @@ catalogues) and prompts (diagnosing a failed job, running a container)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "add_prompts",
     "add_resources",
     "explain_tool",
+    "named_tools",
     "wait_tool",
 ]
 
@@ -257,29 +259,45 @@ def _resource_principal(runtime: Runtime) -> Any:
         raise ResourceError(str(error)) from None
 
 
-def add_prompts(server: MCPServer[Any], toolsets: set[str]) -> None:
-    if "jobs" not in toolsets:
-        return
+def add_prompts(server: MCPServer[Any], tools: set[str]) -> None:
+    """The prompts whose every named tool is among `tools` (the registered
+    ones); the names are read from the prompts' own text."""
+    diagnose = wording.diagnose_prompt(None), wording.diagnose_prompt("1")
+    if named_tools(*diagnose) <= tools:
 
-    @server.prompt(
-        name="diagnose_failed_job",
-        title=wording.DIAGNOSE_TITLE,
-        description=wording.DIAGNOSE_DESCRIPTION,
-    )
-    def diagnose_failed_job(
-        number: Annotated[str, Field(description=wording.DIAGNOSE_NUMBER)] = "",
-    ) -> str:
-        return wording.diagnose_prompt(number.strip() or None)
+        @server.prompt(
+            name="diagnose_failed_job",
+            title=wording.DIAGNOSE_TITLE,
+            description=wording.DIAGNOSE_DESCRIPTION,
+        )
+        def diagnose_failed_job(
+            number: Annotated[str, Field(description=wording.DIAGNOSE_NUMBER)] = "",
+        ) -> str:
+            return wording.diagnose_prompt(number.strip() or None)
 
-    @server.prompt(
-        name="submit_container_job",
-        title=wording.SUBMIT_TITLE,
-        description=wording.SUBMIT_DESCRIPTION,
+    submit = (
+        wording.submit_prompt("image", "command", None, "1"),
+        wording.submit_prompt("image", "command", "n0", "1"),
     )
-    def submit_container_job(
-        image: Annotated[str, Field(description=wording.SUBMIT_IMAGE)],
-        command: Annotated[str, Field(description=wording.SUBMIT_COMMAND)],
-        machine: Annotated[str, Field(description=wording.SUBMIT_MACHINE)] = "",
-        nodes: Annotated[str, Field(description=wording.SUBMIT_NODES)] = "1",
-    ) -> str:
-        return wording.submit_prompt(image, command, machine.strip() or None, nodes)
+    if named_tools(*submit) <= tools:
+
+        @server.prompt(
+            name="submit_container_job",
+            title=wording.SUBMIT_TITLE,
+            description=wording.SUBMIT_DESCRIPTION,
+        )
+        def submit_container_job(
+            image: Annotated[str, Field(description=wording.SUBMIT_IMAGE)],
+            command: Annotated[str, Field(description=wording.SUBMIT_COMMAND)],
+            machine: Annotated[str, Field(description=wording.SUBMIT_MACHINE)] = "",
+            nodes: Annotated[str, Field(description=wording.SUBMIT_NODES)] = "1",
+        ) -> str:
+            return wording.submit_prompt(image, command, machine.strip() or None, nodes)
+
+
+_TOOL_NAME = re.compile(r"\bjarvice_[a-z]+\b")
+
+
+def named_tools(*texts: str) -> set[str]:
+    """The tool names mentioned in `texts`."""
+    return {name for text in texts for name in _TOOL_NAME.findall(text)}

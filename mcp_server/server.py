@@ -149,9 +149,8 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
         log_level=config.log_level,
         **auth,
     )
-    toolsets = set(config.toolsets)
-    add_resources(server, runtime, toolsets)
-    add_prompts(server, toolsets)
+    add_resources(server, runtime, set(config.toolsets))
+    add_prompts(server, {g.tool.name for g in generated})
     return server
 
 

@@ -4,6 +4,8 @@ and prompts."""
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import anyio
 import pytest
@@ -231,6 +233,45 @@ async def test_toolsets_also_choose_resources_and_prompts(harness: Harness) -> N
 
     assert resources == {"jarvice://machines"}
     assert prompts == []
+
+
+PROMPT_ARGUMENTS = {
+    "diagnose_failed_job": [{}, {"number": "123006"}],
+    "submit_container_job": [
+        {"image": "library/ubuntu:jammy", "command": "hostname"},
+        {"image": "library/ubuntu:jammy", "command": "hostname", "machine": "n0"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, {"diagnose_failed_job", "submit_container_job"}),
+        ({"read_only": True}, {"diagnose_failed_job"}),
+        ({"toolsets": "jobs"}, set()),
+        ({"toolsets": "jobs,vault"}, {"diagnose_failed_job"}),
+        ({"toolsets": "jobs,machines"}, {"submit_container_job"}),
+    ],
+)
+async def test_a_prompt_is_offered_only_with_every_tool_it_names(
+    harness: Harness, config: dict[str, Any], expected: set[str]
+) -> None:
+    async with connect(harness.server(**config), "modern") as client:
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+        prompts = {p.name for p in (await client.list_prompts()).prompts}
+        texts = [
+            getattr(
+                (await client.get_prompt(name, arguments)).messages[0].content,
+                "text",
+                "",
+            )
+            for name in prompts
+            for arguments in PROMPT_ARGUMENTS[name]
+        ]
+
+    assert prompts == expected
+    assert set(re.findall(r"jarvice_\w+", " ".join(texts))) <= tools
 
 
 async def test_explain_lines_default_stays_within_the_server_limit(
