@@ -21,7 +21,7 @@ from jarvice_tools.redact import install_handler_redaction
 from jarvice_tools.settings import Caller, Credentials, JarviceSettings
 from mcp_server import wording
 from mcp_server.config import LOOPBACK_HOSTS, ServerConfig
-from mcp_server.confirm import ConfirmationTokens
+from mcp_server.confirm import ConfirmationTokens, mask_tokens
 from mcp_server.identity import (
     ConfigurationError,
     Identities,
@@ -64,6 +64,7 @@ def configure_logging(level: str) -> None:
     for noisy in ("httpx", "httpcore", "uvicorn.access", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     install_handler_redaction(root)
+    mask_tokens(handler)
 
 
 @dataclass(frozen=True)

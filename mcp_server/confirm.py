@@ -24,6 +24,8 @@ start time, machine and application). docs/mcp.md states that window.
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 import struct
 import threading
@@ -43,9 +45,11 @@ __all__ = [
     "ConfirmationTokens",
     "NotAsked",
     "SingleUseStates",
+    "TokenMask",
     "TokenRefused",
     "can_elicit",
     "lacks_back_channel",
+    "mask_tokens",
 ]
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
@@ -102,6 +106,28 @@ class _Issued:
     expires_at: float
 
 
+TOKEN_PREFIX = "confirm-"
+_TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]+")
+
+
+class TokenMask(logging.Filter):
+    """Masks confirmation tokens in log records: the SDK logs every refused
+    call's message at INFO, and the first answer of the token fallback
+    holds the token the model must send back."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if TOKEN_PREFIX in message:
+            record.msg, record.args = _TOKEN.sub(TOKEN_PREFIX + "***", message), ()
+        return True
+
+
+def mask_tokens(logger: logging.Logger | logging.Handler) -> None:
+    """Add one `TokenMask` to `logger` (or a handler), once."""
+    if not any(isinstance(f, TokenMask) for f in logger.filters):
+        logger.addFilter(TokenMask())
+
+
 class ConfirmationTokens:
     """One-time confirmation tokens, kept in this process only: a token
     issued by another replica is unknown here and refused."""
@@ -115,7 +141,7 @@ class ConfirmationTokens:
         self._lock = threading.Lock()
 
     def issue(self, action: str, fingerprint: str, principal: str) -> str:
-        token = "confirm-" + secrets.token_urlsafe(12)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(12)
         with self._lock:
             self._drop_expired()
             self._issued[token] = _Issued(

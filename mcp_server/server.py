@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from jarvice_tools.actions import ACTIONS, Action, Guard
 from jarvice_tools.actions.base import problems_from
 from mcp_server import wording
-from mcp_server.confirm import SingleUseStates
+from mcp_server.confirm import SingleUseStates, mask_tokens
 from mcp_server.extras import (
     EXTRA_TOOLSET,
     add_prompts,
@@ -43,6 +43,8 @@ SERVER_NAME = "jarvice"
 VERSION = "0.1.0"
 
 logger = logging.getLogger("mcp_server")
+SDK_LOGGER = "mcp.server.mcpserver.server"
+"""Where the SDK logs each refused tool call with its message."""
 
 
 def select_actions(
@@ -138,6 +140,7 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
         }
     state = _state_security(runtime)
 
+    mask_tokens(logging.getLogger(SDK_LOGGER))
     server = JarviceMCPServer(
         SERVER_NAME,
         title=wording.SERVER_TITLE,

@@ -4,6 +4,7 @@ be asked. Nothing destructive reaches JARVICE without a yes."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import Any
@@ -463,3 +464,24 @@ async def test_without_affinity_a_replica_runs_an_answered_round_within_the_ttl(
 
     assert isinstance(replayed, CallToolResult)
     assert endpoints(harness.sandbox).count("signal") == 2
+
+
+async def test_a_token_round_logs_no_token(
+    harness: Harness, era: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    number = await running_job(harness)
+    caplog.set_level(logging.DEBUG)
+
+    async with connect(harness.server(confirm_fallback="token"), era) as client:
+        first = await client.call_tool("jarvice_terminate", {"number": number})
+        token = token_in(text_of(first))
+        await client.call_tool(
+            "jarvice_terminate", {"number": number, "confirmation_token": token}
+        )
+        await client.call_tool(
+            "jarvice_terminate", {"number": number, "confirmation_token": token}
+        )
+
+    assert any("jarvice_terminate" in r.getMessage() for r in caplog.records)
+    assert token not in caplog.text
+    assert token.removeprefix("confirm-") not in caplog.text
