@@ -386,25 +386,52 @@ def text_result(
     asked: int | None,
     takes_lines: bool,
 ) -> CallToolResult:
-    """Bounded, framed untrusted text. `asked` is the caller's lines
-    argument (0: all; None: none), `takes_lines` whether the action has one;
-    JARVICE was asked for `upstream_lines(asked)`."""
+    """Bounded, framed untrusted text: the frame and the note included, at
+    most `limits.max_bytes`. `asked` is the caller's lines argument (0: all;
+    None: none), `takes_lines` whether the action has one; JARVICE was asked
+    for `upstream_lines(asked)`."""
     max_lines = upstream_lines(asked, limits)
-    reduced = asked is not None and max_lines != asked
     lines = text.splitlines()
-    kept = lines[-max_lines:]
-    size_cut = sum(len(line.encode()) + 1 for line in kept) > limits.max_bytes
-    bounded = bound_text(text, max_lines=max_lines, max_bytes=limits.max_bytes)
+    reduced = asked is not None and max_lines != asked
+    cut = _Cut(len(lines), max_lines, reduced, takes_lines, limits.max_bytes)
+    frame = wording.untrusted_block(heading, "", cut.longest_note())
+    room = max(limits.max_bytes - len(frame.encode()), 0)
 
-    note = None
-    if size_cut:
-        note = wording.size_note(bounded.lines_returned, len(lines), limits.max_bytes)
-    elif len(lines) > max_lines:
-        note = wording.cut_note(len(kept), len(lines), takes_lines)
-    elif takes_lines and len(lines) >= max_lines:
-        note = wording.more_note(len(lines), max_lines if reduced else None)
-    block = wording.untrusted_block(heading, bounded.text, note)
+    size_cut = sum(len(line.encode()) + 1 for line in lines[-max_lines:]) > room
+    raw = bound_text(text, max_lines=max_lines, max_bytes=room)
+    clean = wording.clean_untrusted(raw.text)
+    shown = bound_text(clean, max_lines=max_lines, max_bytes=room)
+    note = cut.note(shown.lines_returned, size_cut)
+    block = wording.untrusted_block(heading, shown.text, note)
     return CallToolResult(content=[TextContent(type="text", text=block)])
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """What bounding a text of `received` lines may leave out, for the note
+    saying so."""
+
+    received: int
+    max_lines: int
+    reduced: bool
+    takes_lines: bool
+    max_bytes: int
+
+    def note(self, returned: int, size_cut: bool) -> str | None:
+        if size_cut:
+            return wording.size_note(returned, self.received, self.max_bytes)
+        if self.received > self.max_lines:
+            return wording.cut_note(self.max_lines, self.received, self.takes_lines)
+        if self.takes_lines and self.received >= self.max_lines:
+            most = self.max_lines if self.reduced else None
+            return wording.more_note(self.received, most)
+        return None
+
+    def longest_note(self) -> str:
+        """At least as long as any note this text can get (fewer lines
+        returned than received mean no more digits)."""
+        notes = [self.note(self.received, True), self.note(self.received, False)]
+        return max((n or "" for n in notes), key=lambda n: len(n.encode()))
 
 
 _NOISE: dict[str, Any] = {

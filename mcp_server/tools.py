@@ -83,16 +83,23 @@ def tool_name(action: Action[Any, Any]) -> str:
     return f"jarvice_{action.name}"
 
 
+OVERWRITING = frozenset({"pull"})
+"""Write actions that replace something without asking first: pull puts a
+new image in place of an application's. Destructive, not confirm-gated."""
+
+
 def annotations_for(action: Action[Any, Any]) -> ToolAnnotations:
     """Hints from the guard: reads are read-only; the actions that may need
     confirmation (terminate, shutdown, build, and signal for signals that
-    end processes) are the destructive ones; nothing that changes state is
-    idempotent; everything talks to JARVICE (open world, the default)."""
+    end processes) and those in `OVERWRITING` are the destructive ones;
+    nothing that changes state is idempotent; everything talks to JARVICE
+    (open world, the default)."""
     if not action.changes_state:
         return READ_ANNOTATIONS
+    destructive = action.may_need_confirmation or action.name in OVERWRITING
     return ToolAnnotations(
         read_only_hint=False,
-        destructive_hint=action.may_need_confirmation,
+        destructive_hint=destructive,
         idempotent_hint=False,
     )
 

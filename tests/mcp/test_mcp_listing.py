@@ -9,6 +9,7 @@ import pytest
 from mcp.types import Tool
 
 from jarvice_tools.actions import ACTIONS, TOOLSETS, Guard, ResultKind
+from mcp_server.tools import OVERWRITING
 from tests.mcp.mcp_harness import Harness, connect
 
 pytestmark = pytest.mark.anyio
@@ -100,7 +101,8 @@ async def test_annotations_follow_the_guard(harness: Harness, name: str) -> None
 
     assert hints.read_only_hint is (not action.changes_state)
     if action.changes_state:
-        assert hints.destructive_hint is action.may_need_confirmation
+        overwrites = name in OVERWRITING
+        assert hints.destructive_hint is (action.may_need_confirmation or overwrites)
         assert hints.idempotent_hint is False
     assert hints.open_world_hint in (None, True)
 
@@ -158,7 +160,7 @@ async def test_every_destructive_tool_is_covered_by_the_gates(harness: Harness) 
         f"jarvice_{a.name}" for a in ACTIONS.values() if a.may_need_confirmation
     }
 
-    assert destructive == confirm_tools
+    assert destructive == confirm_tools | {"jarvice_pull"}
     assert confirm_tools == {
         "jarvice_terminate",
         "jarvice_shutdown",
