@@ -46,6 +46,8 @@ __all__ = [
     "compact_schema",
     "json_result",
     "lean_output_schema",
+    "limits_note",
+    "map_descriptions",
     "output_model",
     "present",
     "text_result",
@@ -171,7 +173,7 @@ def _jobs(
     value: JobList, params: RequestModel, limits: Limits, now: float
 ) -> JobListing:
     numbers = sorted(value.root, reverse=True)
-    shown = numbers[: limits.max_items]
+    shown = numbers[: _cap(JobList, limits)]
     jobs = [JobSummary.of(n, value.root[n], now=now) for n in shown]
     note = None
     if len(shown) < len(numbers):
@@ -244,7 +246,7 @@ def _vault(
         )
         for e in value.root
     ]
-    cap = limits.max_items * 4
+    cap = _cap(VaultListing, limits)
     note = None
     if len(entries) > cap:
         note = wording.list_note(cap, len(entries), "entries")
@@ -289,7 +291,7 @@ def _queues(
 def _billing(
     value: BillingReport, params: RequestModel, limits: Limits, now: float
 ) -> BillingView:
-    cap = limits.max_items * 4
+    cap = _cap(BillingReport, limits)
     note = None
     if len(value.rows) > cap:
         note = wording.list_note(cap, len(value.rows), "rows")
@@ -313,6 +315,29 @@ _PRESENTERS: dict[type[Any], tuple[type[BaseModel], Presenter]] = {
     Queues: (QueueList, _queues),
     BillingReport: (BillingView, _billing),
 }
+
+
+_LISTS: dict[type[Any], tuple[int, str]] = {
+    JobList: (1, "jobs"),
+    VaultListing: (4, "entries"),
+    BillingReport: (4, "rows"),
+}
+"""Results cut to a multiple of `max_items`, and what they list."""
+
+
+def limits_note(action: Action[Any, Any], limits: Limits) -> str:
+    """What this server's limits do to the action's results, for its tool's
+    description ("" when nothing)."""
+    if action.kind is ResultKind.TEXT:
+        return wording.text_limits_note(limits.max_lines, limits.max_bytes)
+    if action.result in _LISTS:
+        what = _LISTS[action.result][1]
+        return wording.list_limit_note(_cap(action.result, limits), what)
+    return ""
+
+
+def _cap(result: type[Any], limits: Limits) -> int:
+    return limits.max_items * _LISTS[result][0]
 
 
 def output_model(action: Action[Any, Any]) -> type[BaseModel] | None:
@@ -491,6 +516,20 @@ Untrusted = Collection[tuple[str, str]]
 field) pairs."""
 
 
+def map_descriptions(schema: Any, change: Callable[[str], str]) -> Any:
+    """`schema` with every description passed through `change`."""
+    if isinstance(schema, list):
+        return [map_descriptions(item, change) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: change(value)
+        if key == "description" and isinstance(value, str)
+        else map_descriptions(value, change)
+        for key, value in schema.items()
+    }
+
+
 def lean_output_schema(
     schema: dict[str, Any], *, untrusted: Untrusted = ()
 ) -> dict[str, Any]:
@@ -539,7 +578,7 @@ def _leading_to(definitions: dict[str, Any], targets: set[str]) -> set[str]:
     return leading
 
 
-def _trim(shape: dict[str, Any], marked: set[str], leading: set[str]) -> Any:
+def _trim(shape: dict[str, Any], marked: set[str], leading: set[str]) -> dict[str, Any]:
     properties = shape.get("properties", {})
     required = set(shape.get("required", []))
     kept = {

@@ -102,7 +102,7 @@ class JarviceMCPServer(MCPServer[Any]):
                 problems = self._problems(name, arguments, cause)
                 raise ToolError(wording.invalid_arguments(name, problems)) from cause
             message = str(error).removeprefix(f"Error executing tool {name}: ")
-            raise ToolError(message) from cause
+            raise ToolError(wording.tool_names(message)) from cause
 
     def _problems(
         self, name: str, arguments: dict[str, Any], error: ValidationError

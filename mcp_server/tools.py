@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from jarvice_tools import errors
-from jarvice_tools.actions import Action, ResultKind
+from jarvice_tools.actions import Action
 from jarvice_tools.actions.base import problems_from
 from jarvice_tools.guards import Confirmation, confirm, fingerprint
 from jarvice_tools.models.base import RequestModel
@@ -51,6 +51,8 @@ from mcp_server.results import (
     Untrusted,
     compact_schema,
     lean_output_schema,
+    limits_note,
+    map_descriptions,
     output_model,
     present,
     upstream_lines,
@@ -183,7 +185,9 @@ def build_tool(
         annotations=annotations,
         structured_output=output is not None,
     )
-    tool.parameters = compact_schema(tool.parameters)
+    tool.parameters = map_descriptions(
+        compact_schema(tool.parameters), wording.tool_names
+    )
     if tool.fn_metadata.output_schema is not None:
         schema = lean_output_schema(tool.fn_metadata.output_schema, untrusted=untrusted)
         tool.fn_metadata.output_schema = schema
@@ -194,9 +198,6 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
     """The MCP tool for one action."""
     name = tool_name(action)
     limits = runtime.limits
-    text_note = ""
-    if action.kind is ResultKind.TEXT:
-        text_note = wording.text_limits_note(limits.max_lines, limits.max_bytes)
     extra: list[inspect.Parameter] = []
     if action.may_need_confirmation:
         extra = _confirm_parameters(action, runtime)
@@ -220,7 +221,9 @@ def action_tool(action: Action[Any, Any], runtime: Runtime) -> Generated:
     return build_tool(
         name=name,
         title=action.title,
-        description=wording.tool_description(action, text_note=text_note),
+        description=wording.tool_description(
+            action, limits_note=limits_note(action, limits)
+        ),
         params=action.params,
         annotations=annotations_for(action),
         output=output_model(action),

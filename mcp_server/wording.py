@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 from typing import Any
 
-from jarvice_tools.actions import Action, Guard
+from jarvice_tools.actions import ACTIONS, Action, Guard
 from jarvice_tools.guards import ConfirmationPreview, format_duration
 from jarvice_tools.insights import JobExplanation
 
@@ -39,21 +39,47 @@ _GUARD_NOTES = {
 }
 
 
-def tool_description(action: Action[Any, Any], *, text_note: str) -> str:
-    """An action's summary, plus what its guard and result kind imply."""
+def tool_description(action: Action[Any, Any], *, limits_note: str) -> str:
+    """An action's summary, plus what its guard, deprecation and this
+    server's limits imply, naming tools where the summary names actions."""
     summary = action.summary.removesuffix(" Needs confirmation.")
     note = _GUARD_NOTES[action.guard]
     if action.confirm_when is not None:
-        note = " When it needs confirmation, the user is asked first."
+        summary, note = summary.removesuffix(".") + " (the user is asked).", ""
     if action.deprecated:
         note += " Deprecated by JARVICE."
-    if text_note:
-        note += " " + text_note
-    return summary + note
+    if limits_note:
+        note += " " + limits_note
+    return tool_names(summary + note)
 
 
 def text_limits_note(lines: int, size: int) -> str:
     return f"By default the last {lines} lines, at most {size // 1000} KB; untrusted."
+
+
+def list_limit_note(most: int, what: str) -> str:
+    return f"At most {most} {what}."
+
+
+_ACTION_PHRASE = re.compile(r"\bthe ([a-z]+) action\b")
+_BARE_ACTION = re.compile(
+    r"(?<=\(see )[a-z]+(?=\))"
+    r"|(?<=\(use )[a-z]+(?= while it runs\))"
+    r"|(?<=its state with )[a-z]+(?=;)"
+    r"|\b[a-z]+(?= works only while a job is)"
+)
+"""How the tool layer's own messages name an action without "the ... action"."""
+
+
+def tool_names(text: str) -> str:
+    """`text` shared with the Slack app, naming MCP tools where it names
+    actions: "use the tail action" becomes "use jarvice_tail"."""
+    text = _ACTION_PHRASE.sub(lambda found: _tool(found[1], found[0]), text)
+    return _BARE_ACTION.sub(lambda found: _tool(found[0], found[0]), text)
+
+
+def _tool(action: str, otherwise: str) -> str:
+    return f"jarvice_{action}" if action in ACTIONS else otherwise
 
 
 TOKEN_PARAMETER = "From this tool's previous answer, once the user said yes."
@@ -305,18 +331,18 @@ def list_note(shown: int, total: int, what: str) -> str:
 
 WAIT_TITLE = "Wait for a job"
 WAIT_DESCRIPTION = (
-    "Wait until a job reaches a final state (COMPLETED, COMPLETED WITH ERROR, "
-    "TERMINATED, CANCELED) or the timeout passes, reporting progress while it "
-    "waits. Returns the job's summary and whether it finished."
+    "Wait until a job ends (COMPLETED, COMPLETED WITH ERROR, TERMINATED or "
+    "CANCELED) or timeout_seconds pass, sending progress; says whether it "
+    "ended."
 )
 WAIT_TIMEOUT = "Seconds to wait at most (server limit {limit})."
 EXPLAIN_TITLE = "Explain a job"
 EXPLAIN_DESCRIPTION = (
-    "Explain one job in one call: its status and facts, CPU and memory while "
-    "it runs, the last lines of its output, and for a failed job what went "
-    "wrong and what to try next."
+    "Explain a job in one call: status and facts, CPU and memory while it "
+    "runs, its last output lines, and for a failed job what went wrong and "
+    "what to try next."
 )
-EXPLAIN_LINES = "How many of the last output lines to include."
+EXPLAIN_LINES = "How many last output lines to include."
 
 
 def wait_progress(number: int, status: str, elapsed: float) -> str:

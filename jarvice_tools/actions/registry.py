@@ -95,7 +95,7 @@ JOBS = Action(
     title="List my jobs",
     summary=(
         "List your queued and running jobs (or, with completed=true, only your "
-        "completed ones), keyed by job number."
+        "completed ones), newest first."
     ),
     params=JobsParams,
     result=JobList,
@@ -108,8 +108,8 @@ TEAMJOBS = Action(
     name="teamjobs",
     title="List my team's jobs",
     summary=(
-        "List the queued and running jobs of your whole team (team payers and "
-        "admins; others see only their own), or only completed ones."
+        "Like the jobs action, for your whole team (team payers and admins; "
+        "others see only their own jobs)."
     ),
     params=JobsParams,
     result=JobList,
@@ -137,7 +137,7 @@ METRICS = Action(
     title="Job CPU and memory",
     summary=(
         "Show a running job's latest CPU and memory use, per node and in total "
-        "(not available during its first minute or so)."
+        "(available about a minute after it starts)."
     ),
     params=JobRef,
     result=Metrics,
@@ -150,8 +150,8 @@ OUTPUT = Action(
     name="output",
     title="Completed job's output",
     summary=(
-        "Show the last lines of a completed job's output (use tail for a job "
-        "that is still running)."
+        "Show the last lines of a finished job's output (for a running job, "
+        "use the tail action)."
     ),
     params=JobLinesParams,
     result=str,
@@ -164,8 +164,8 @@ TAIL = Action(
     name="tail",
     title="Running job's output",
     summary=(
-        "Show the last lines of a running job's output (use output once the "
-        "job has finished)."
+        "Show the last lines of a running job's output (once it has finished, "
+        "use the output action)."
     ),
     params=JobLinesParams,
     result=str,
@@ -189,8 +189,8 @@ CONNECT = Action(
     name="connect",
     title="Connect to an interactive job",
     summary=(
-        "Get the network address and the nimbix user's password of a running "
-        "interactive job."
+        "Get the network address and the password of the nimbix user of a "
+        "running interactive job."
     ),
     params=JobRef,
     result=ConnectInfo,
@@ -233,8 +233,8 @@ JOB_ACTION = Action(
     name="action",
     title="Run an application action",
     summary=(
-        "Run one of the application-defined actions listed by info inside a "
-        "running job (deprecated by JARVICE; output appears in tail)."
+        "Run an application-defined action (the info action lists a job's) "
+        "inside a running job; what it prints appears in the job's tail."
     ),
     params=ActionParams,
     result=StatusMessage,
@@ -248,8 +248,8 @@ SHUTDOWN = Action(
     name="shutdown",
     title="Shut down a job",
     summary=(
-        "Ask a running job (PROCESSING STARTING) to shut down gracefully; vault "
-        "changes are synced back. Needs confirmation."
+        "Ask a running job (PROCESSING STARTING) to shut down gracefully; its "
+        "vault changes are synced back. Needs confirmation."
     ),
     params=JobRef,
     result=StatusMessage,
@@ -262,8 +262,8 @@ TERMINATE = Action(
     name="terminate",
     title="Terminate a job",
     summary=(
-        "Kill a job immediately, whatever its status; unsaved work is lost. "
-        "Prefer shutdown for a running job. Needs confirmation."
+        "Kill a job at once, whatever its status; unsaved work is lost. For a "
+        "running job prefer the shutdown action. Needs confirmation."
     ),
     params=JobRef,
     result=StatusMessage,
@@ -277,7 +277,7 @@ BATCH = Action(
     title="Run a container",
     summary=(
         "Submit a job that runs a shell script in a container image on a "
-        "machine type and node count; returns the job name and number."
+        "machine type; returns the job's name and number."
     ),
     params=BatchParams,
     result=SubmitResult,
@@ -291,8 +291,8 @@ SUBMIT = Action(
     name="submit",
     title="Run an application",
     summary=(
-        "Submit a job running a catalogue application's command with its "
-        "parameters; returns the job name and number."
+        "Submit a job that runs an application's command (the appdef action "
+        "shows them and their parameters); returns the job's name and number."
     ),
     params=SubmitParams,
     result=SubmitResult,
@@ -321,7 +321,7 @@ APPS = Action(
     title="Applications",
     summary=(
         "List the applications you can run (or one, by id), with their "
-        "definitions and prices."
+        "commands and prices."
     ),
     params=AppsParams,
     result=AppCatalog,
@@ -334,7 +334,7 @@ APPDEF = Action(
     name="appdef",
     title="Application definition",
     summary=(
-        "Show one application's definition (AppDef): its commands, their "
+        "Show an application's definition (AppDef): its commands with their "
         "parameters, and the machines and vaults it supports."
     ),
     params=AppdefParams,
@@ -402,8 +402,8 @@ PULL = Action(
     name="pull",
     title="Pull an image",
     summary=(
-        "Pull a Docker repository into an existing application's image "
-        "(runs in the background; see history)."
+        "Pull a Docker image into an existing application, replacing its "
+        "image; runs in the background (the history action shows how it went)."
     ),
     params=PullParams,
     result=StatusMessage,

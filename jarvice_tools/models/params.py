@@ -113,10 +113,7 @@ class NoParams(QueryParams):
 class JobsParams(QueryParams):
     completed: bool = Field(
         default=False,
-        description=(
-            "false (default): list queued and running jobs. "
-            "true: list only completed jobs instead."
-        ),
+        description="true: only completed jobs (default: queued and running).",
     )
 
 
@@ -124,19 +121,14 @@ class JobRef(QueryParams):
     """Names one job, by number or by name."""
 
     number: Annotated[int | None, WHOLE_NUMBER] = Field(
-        default=None,
-        ge=1,
-        description="The job number, e.g. 123065. Give this or `name`, not both.",
+        default=None, ge=1, description="Job number."
     )
     name: str | None = Field(
         default=None,
         min_length=1,
         max_length=256,
         pattern=NO_SPACES,
-        description=(
-            "The job name, e.g. 20230901131135-NNW6B-jarvice-batch-alice_s1. "
-            "Give this or `number`, not both."
-        ),
+        description="Job name, instead of number.",
     )
 
     @model_validator(mode="after")
@@ -157,10 +149,7 @@ class JobRef(QueryParams):
 _LINES = Field(
     default=None,
     ge=0,
-    description=(
-        "How many lines to return from the end of the output (JARVICE's "
-        "default is 100); 0 returns every line."
-    ),
+    description="Lines from the end of the output (JARVICE's default is 100; 0: all).",
 )
 
 
@@ -199,10 +188,8 @@ class SignalParams(JobRef):
         ge=1,
         le=64,
         description=(
-            "The signal number (an integer): 20 = SIGTSTP suspends (the default), "
-            "18 = SIGCONT resumes, 15 = SIGTERM, 2 = SIGINT, 10 = SIGUSR1. "
-            "Signals that may end the job's processes need the user's "
-            "confirmation; 17-23 and 28 do not."
+            "Signal number, e.g. 20 SIGTSTP (default), 18 SIGCONT, 15 SIGTERM, "
+            "2 SIGINT, 10 SIGUSR1; all but 17-23 and 28 need confirmation."
         ),
     )
 
@@ -238,10 +225,7 @@ class SignalParams(JobRef):
 class ActionParams(JobRef):
     action: str = Field(
         min_length=1,
-        description=(
-            "The name of an application-defined action; the job's info "
-            "lists the ones it offers."
-        ),
+        description="An application-defined action; the info action lists a job's.",
     )
 
 
@@ -249,7 +233,7 @@ class AppsParams(QueryParams):
     name: str | None = Field(
         default=None,
         min_length=1,
-        description="One application id (e.g. jarvice-ubuntu); all apps if omitted.",
+        description="One application id, e.g. jarvice-ubuntu; all if omitted.",
     )
     version: int | None = Field(
         default=None,
@@ -261,7 +245,7 @@ class AppsParams(QueryParams):
 class AppdefParams(QueryParams):
     name: str = Field(
         min_length=1,
-        description="The application id, e.g. jarvice-ubuntu (not its display name).",
+        description="Application id, e.g. jarvice-ubuntu (not its display name).",
     )
 
 
@@ -269,26 +253,21 @@ class MachinesParams(QueryParams):
     name: str | None = Field(
         default=None,
         min_length=1,
-        description="One machine type, e.g. n3; all machine types if omitted.",
+        description="One machine type, e.g. n3; all if omitted.",
     )
     vault: str | None = Field(
         default=None,
         min_length=1,
-        description=(
-            "Only machine types usable with this vault (default: the "
-            "caller's default vault)."
-        ),
+        description="Only machine types usable with this vault (default: yours).",
     )
 
 
 class VaultParams(QueryParams):
     SORTS: ClassVar[tuple[str, ...]] = ("n", "s", "m", "N", "S", "M")
 
-    vault: str = Field(min_length=1, description="The vault (storage) name.")
+    vault: str = Field(min_length=1, description="Vault (storage) name.")
     path: str = Field(
-        default="/",
-        min_length=1,
-        description="Directory inside the vault to list, e.g. / or /results.",
+        default="/", min_length=1, description="Directory to list, e.g. /results."
     )
     details: bool = Field(
         default=False,
@@ -297,8 +276,8 @@ class VaultParams(QueryParams):
     sort: Literal["n", "s", "m", "N", "S", "M"] | None = Field(
         default=None,
         description=(
-            "n = by name (default), s = by size, m = by modification time, "
-            "ascending; upper case (N, S, M) reverses. s and m need details=true."
+            "n name (default), s size, m time; upper case reverses. s and m "
+            "need details=true."
         ),
     )
 
@@ -316,14 +295,14 @@ class VaultParams(QueryParams):
 class HistoryParams(QueryParams):
     target: str = Field(
         min_length=1,
-        description="The application image, usually the application id.",
+        description="Application image, usually the application id.",
     )
     limit: int | None = Field(
         default=None, ge=1, description="At most this many entries (default 100)."
     )
     reltime: bool | None = Field(
         default=None,
-        description="false: absolute timestamps instead of relative ones.",
+        description="false: absolute timestamps, not relative.",
     )
 
 
@@ -331,32 +310,32 @@ class PullParams(QueryParams):
     repo: str = Field(
         min_length=1,
         pattern=NO_SPACES,
-        description="Docker repository to pull, as `docker pull` takes it.",
+        description="Docker image to pull, as `docker pull` takes it.",
     )
     target: str = Field(
         min_length=1,
-        description="The application id to store the image in (must exist).",
+        description="Id of the application whose image it replaces (must exist).",
     )
 
 
 class BuildParams(QueryParams):
     target: str = Field(
         min_length=1,
-        description="The application id to build an image for (must exist).",
+        description="Id of the application to build an image for (must exist).",
     )
     pull: bool = Field(
         default=False,
-        description="true: after a successful build, pull it into the app image.",
+        description="true: then pull the built image into the application.",
     )
     abort: bool = Field(
         default=False,
-        description="true: abort the running build instead of starting one.",
+        description="true: abort the running build instead.",
     )
 
 
 class ValidateParams(RequestModel):
     appdef: dict[str, Any] = Field(
-        description="The AppDef (application definition) JSON object to check.",
+        description="The AppDef (application definition) JSON object.",
     )
 
     def body(self) -> dict[str, Any]:
@@ -419,7 +398,9 @@ class BillingParams(QueryParams):
         default=None,
         description="Only these users (a team's payer includes the whole team).",
     )
-    billingcode: str | None = Field(default=None, min_length=1)
+    billingcode: str | None = Field(
+        default=None, min_length=1, description="Only this billing code."
+    )
     statuses: list[BillingStatus] | None = Field(
         default=None,
         description="Only jobs in these statuses: " + ", ".join(ALL_STATUSES) + ".",

@@ -85,13 +85,13 @@ class ContainerSpec(RequestModel):
         min_length=1,
         pattern=NO_SPACES,
         description=(
-            "Container image, e.g. library/ubuntu:jammy. Docker Hub official "
-            "images need the library/ prefix."
+            "Image, e.g. library/ubuntu:jammy (Docker Hub official images need "
+            "library/)."
         ),
     )
     jobscript: str = Field(
         min_length=1,
-        description="Shell commands to run in the container, e.g. 'hostname'.",
+        description="Shell commands to run, e.g. 'hostname'.",
     )
     pullsecret: SecretStr | None = Field(
         default=None,
@@ -121,19 +121,30 @@ class MachineSpec(RequestModel):
     type: str = Field(
         min_length=1,
         pattern=MACHINE_NAME,
-        description="Machine type, e.g. n0 or ng4 (see the machines action).",
+        description="Machine type, e.g. n0 (the machines action lists them).",
     )
     nodes: Annotated[int, WHOLE_NUMBER] = Field(
-        default=1, ge=1, le=65536, description="How many nodes."
+        default=1, ge=1, le=65536, description="Number of nodes."
     )
+
+
+_PORTAL_FLAG = "Leave false unless the portal's PREVIEW SUBMISSION sets it."
+"""For flags the JARVICE docs show but do not explain; the portal's task
+builder shows the submission it would send."""
 
 
 class VaultSpec(RequestModel):
     name: str = Field(
         min_length=1, description="Vault to mount as /data, e.g. ephemeral."
     )
-    readonly: bool = False
-    force: bool = False
+    readonly: bool = Field(
+        default=False,
+        description=(
+            "true: mount read-only (an object-storage vault's changed objects "
+            "are then not copied back)."
+        ),
+    )
+    force: bool = Field(default=False, description=_PORTAL_FLAG)
     password: SecretStr | None = Field(
         default=None, description="Only for encrypted block vaults."
     )
@@ -146,12 +157,16 @@ class VaultSpec(RequestModel):
 
 
 class IdentitySpec(RequestModel):
-    """Replaces the default `nimbix` user inside the job."""
+    # The user a job runs as, instead of `nimbix`; an AppDef's identity wins.
 
-    username: str | None = Field(default=None, min_length=1)
-    group: str | None = Field(default=None, min_length=1)
-    uid: int | None = Field(default=None, ge=1, description="Not 0: root is refused.")
-    gid: int | None = Field(default=None, ge=1)
+    username: str | None = Field(
+        default=None, min_length=1, description="User name in the job."
+    )
+    group: str | None = Field(
+        default=None, min_length=1, description="Group name in the job."
+    )
+    uid: int | None = Field(default=None, ge=1, description="User id; not 0 (root).")
+    gid: int | None = Field(default=None, ge=1, description="Group id; not 0.")
 
 
 class HpcSpec(RequestModel):
@@ -175,16 +190,18 @@ _WALLTIME = Field(
     description="Maximum run time as HH:MM:SS, e.g. 02:00:00.",
 )
 
-_PRIORITY = Field(
-    default=None,
-    description="normal, high or highest (team payers and admins only).",
-)
+_PRIORITY = Field(default=None, description="Team payers and admins only.")
 
 
 class _JobOptions(RequestModel):
-    machine: MachineSpec
-    vault: VaultSpec | None = None
-    identity: IdentitySpec | None = None
+    machine: MachineSpec = Field(description="Where to run: type and node count.")
+    vault: VaultSpec | None = Field(
+        default=None, description="Storage vault to mount as /data."
+    )
+    identity: IdentitySpec | None = Field(
+        default=None,
+        description="Run as this user, not nimbix (an AppDef's identity wins).",
+    )
     job_label: str | None = Field(
         default=None, min_length=1, max_length=128, description="A label to find it."
     )
@@ -195,7 +212,9 @@ class _JobOptions(RequestModel):
     licenses: str | None = Field(
         default=None, description="License features, e.g. 'feat:1,feat2:2/60'."
     )
-    queue: str | None = Field(default=None, min_length=1)
+    queue: str | None = Field(
+        default=None, min_length=1, description="Job queue, where JARVICE has them."
+    )
     hpc: Annotated[HpcSpec | None, WithJsonSchema({"type": "object"})] = Field(
         default=None,
         description=(
@@ -233,7 +252,7 @@ def _reveal_secrets(value: Any) -> Any:
 class BatchParams(_JobOptions):
     """A container and a command to run in it."""
 
-    container: ContainerSpec
+    container: ContainerSpec = Field(description="The image and the script.")
 
 
 _Unstripped = Annotated[str, StringConstraints(strip_whitespace=False)]
@@ -244,7 +263,7 @@ leading and trailing whitespace matter."""
 class ApplicationSpec(RequestModel):
     command: str = Field(
         min_length=1,
-        description="The AppDef command to run (a key of the app's commands).",
+        description="The command to run: a key of the AppDef's commands.",
     )
     geometry: str | None = Field(
         default=None,
@@ -263,6 +282,6 @@ class SubmitParams(_JobOptions):
     """An application from the catalogue, with its command and parameters."""
 
     app: str = Field(min_length=1, description="Application id, e.g. jarvice-ubuntu.")
-    application: ApplicationSpec
-    staging: bool = False
-    checkedout: bool = False
+    application: ApplicationSpec = Field(description="Its command and parameters.")
+    staging: bool = Field(default=False, description=_PORTAL_FLAG)
+    checkedout: bool = Field(default=False, description=_PORTAL_FLAG)

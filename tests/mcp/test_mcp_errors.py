@@ -49,7 +49,8 @@ async def test_an_unknown_job_says_how_to_find_the_right_one(harness: Harness) -
 
     assert result.is_error
     assert "found no job 999999" in text_of(result)
-    assert "jobs action" in text_of(result)
+    assert "with jarvice_jobs and its state with jarvice_status" in text_of(result)
+    assert "(use jarvice_tail while it runs)" in text_of(result)
 
 
 async def test_without_credentials_every_call_says_what_to_set(

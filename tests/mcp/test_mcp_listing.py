@@ -3,12 +3,14 @@ gates that decide it (read-only, toolsets, admin)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from mcp.types import Tool
 
 from jarvice_tools.actions import ACTIONS, TOOLSETS, Guard, ResultKind
+from mcp_server import wording
 from mcp_server.tools import OVERWRITING
 from tests.mcp.mcp_harness import Harness, connect
 
@@ -73,9 +75,38 @@ async def test_schema_is_flat_over_the_parameter_model(
     assert set(tool.input_schema.get("required", [])) == required
     for field_name, field in action.params.model_fields.items():
         if field.description:
-            assert properties[field_name]["description"] == field.description
+            described = properties[field_name]["description"]
+            assert described == wording.tool_names(field.description)
     assert tool.title == action.title
     assert "title" not in properties.get("number", {})
+
+
+def properties_of(schema: dict[str, Any], path: str = "") -> list[tuple[str, Any]]:
+    """Every property of a schema, nested ones included, with its path."""
+    found = []
+    for name, sub in schema.get("properties", {}).items():
+        found.append((f"{path}{name}", sub))
+        found += properties_of(sub, f"{path}{name}.")
+        found += properties_of(sub.get("items", {}), f"{path}{name}[].")
+    return found
+
+
+async def test_every_argument_is_described_naming_tools_not_actions(
+    harness: Harness,
+) -> None:
+    tools = await listed(harness, "modern", "admin", admin=True)
+
+    for tool in tools.values():
+        texts = [tool.description or ""]
+        for path, sub in properties_of(tool.input_schema):
+            assert sub.get("description"), f"{tool.name}: {path}"
+            texts.append(sub["description"])
+        for text in texts:
+            assert not re.search(r"\bthe [a-z]+ action\b", text), text
+    assert "use jarvice_tail" in (tools["jarvice_output"].description or "")
+    assert "Deprecated" not in ACTIONS["action"].summary
+    assert (tools["jarvice_action"].description or "").count("eprecated") == 1
+    assert "At most 50 jobs" in (tools["jarvice_jobs"].description or "")
 
 
 async def test_bounds_of_the_parameter_model_are_in_the_schema(
