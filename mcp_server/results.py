@@ -459,49 +459,52 @@ class _Cut:
         return max((n or "" for n in notes), key=lambda n: len(n.encode()))
 
 
-_NOISE: dict[str, Any] = {
-    "title": None,
-    "writeOnly": None,
-    "additionalProperties": (True, False),
-    "format": "password",
-    "minLength": 1,
+def _always(value: Any) -> bool:
+    return True
+
+
+_NOISE: dict[str, Callable[[Any], bool]] = {
+    "title": _always,
+    "writeOnly": _always,
+    "default": lambda value: value is None or value is False,
+    "additionalProperties": lambda value: value is True or value is False,
+    "format": lambda value: value == "password",
+    "minLength": lambda value: value == 1,
+    "maxLength": lambda value: isinstance(value, int) and value >= 256,
+    "pattern": _always,
 }
-"""Schema keys that tell a model nothing the server does not check itself
-(key: the values to drop; None for any value)."""
-
-
-def _drops(noise: Any, value: Any) -> bool:
-    if noise is None:
-        return True
-    if isinstance(noise, tuple):
-        return any(value is option for option in noise)
-    return bool(value == noise)
+"""Schema keys, and the values of them, that tell a model nothing the server
+does not check itself: null defaults (None fields may be omitted, and
+results leave them out), false ones (JARVICE's booleans all default to
+false), patterns (the field's description gives an example, and a value that
+does not match is refused with a message naming the field), limits no real
+value comes near."""
 
 
 def compact_schema(schema: Any, *, descriptions: bool = True) -> Any:
-    """A smaller JSON schema with the same meaning for a client: no titles,
-    null defaults, `anyOf [T, null]` (None fields may be omitted, and
-    results leave them out), or keys listed in `_NOISE`; without
-    `descriptions` also no descriptions (for output schemas)."""
+    """A smaller JSON schema with the same meaning for a client: no keys
+    `_NOISE` drops, no `anyOf [T, null]`, definitions used once written in
+    place; without `descriptions` also no descriptions (output schemas)."""
+    return _inline_single_refs(_compact(schema, descriptions))
+
+
+def _compact(schema: Any, descriptions: bool) -> Any:
     if isinstance(schema, list):
-        return [compact_schema(item, descriptions=descriptions) for item in schema]
+        return [_compact(item, descriptions) for item in schema]
     if not isinstance(schema, dict):
         return schema
     out: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in _NOISE and _drops(_NOISE[key], value):
+        if key in _NOISE and _NOISE[key](value):
             continue
-        if (key == "default" and value is None) or (
-            key == "description" and not descriptions and isinstance(value, str)
-        ):
+        if key == "description" and not descriptions and isinstance(value, str):
             continue
         if key in ("properties", "$defs"):
             out[key] = {
-                name: compact_schema(sub, descriptions=descriptions)
-                for name, sub in value.items()
+                name: _compact(sub, descriptions) for name, sub in value.items()
             }
         else:
-            out[key] = compact_schema(value, descriptions=descriptions)
+            out[key] = _compact(value, descriptions)
     options = out.get("anyOf")
     if isinstance(options, list):
         kept = [o for o in options if o != {"type": "null"}]
@@ -509,6 +512,56 @@ def compact_schema(schema: Any, *, descriptions: bool = True) -> Any:
             del out["anyOf"]
             out = {**kept[0], **out}
     return out
+
+
+def _inline_single_refs(schema: Any) -> Any:
+    """`schema` with each definition that is referred to once, and refers to
+    nothing, written where it is used."""
+    if not isinstance(schema, dict) or "$defs" not in schema:
+        return schema
+    definitions: dict[str, Any] = schema["$defs"]
+    counts = _ref_counts(schema)
+    inline = {
+        name
+        for name, shape in definitions.items()
+        if counts.get(name, 0) == 1 and not _refs(shape)
+    }
+    if not inline:
+        return schema
+
+    def place(node: Any) -> Any:
+        if isinstance(node, list):
+            return [place(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+        if name in inline:
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return {**definitions[name], **rest}
+        return {k: place(v) for k, v in node.items() if k != "$defs"}
+
+    placed: dict[str, Any] = place(schema)
+    kept = {n: place(d) for n, d in definitions.items() if n not in inline}
+    if kept:
+        placed["$defs"] = kept
+    return _inline_single_refs(placed)
+
+
+def _ref_counts(node: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                name = ref.rsplit("/", 1)[-1]
+                counts[name] = counts.get(name, 0) + 1
+            stack.extend(item.values())
+    return counts
 
 
 Untrusted = Collection[tuple[str, str]]
@@ -534,11 +587,12 @@ def lean_output_schema(
     schema: dict[str, Any], *, untrusted: Untrusted = ()
 ) -> dict[str, Any]:
     """An output schema for clients, not models: compact, without
-    descriptions, and nested shapes list only their required keys (the
-    others may appear; none are forbidden), so that tools/list stays small.
-    `untrusted` fields stay listed, with the keys that lead to them, and say
-    what they hold; definitions nothing refers to are dropped."""
-    lean: dict[str, Any] = compact_schema(schema, descriptions=False)
+    descriptions, and every shape lists only its required keys (the others
+    may appear; none are forbidden; a result with no required key lists all
+    of its own), so that tools/list stays small. `untrusted` fields stay
+    listed, with the keys that lead to them, and say what they hold;
+    definitions nothing refers to are dropped."""
+    lean: dict[str, Any] = _compact(schema, descriptions=False)
     definitions: dict[str, Any] = lean.pop("$defs", {})
     marked: dict[str, set[str]] = {}
     for name, field in untrusted:
@@ -548,23 +602,18 @@ def lean_output_schema(
         name: _trim(shape, marked.get(name, set()), leading)
         for name, shape in definitions.items()
     }
+    if lean.get("required"):
+        lean = _trim(lean, set(), leading)
     used = _reachable(lean, shapes)
     if used:
         lean["$defs"] = {name: shapes[name] for name in sorted(used)}
-    return lean
+    inlined: dict[str, Any] = _inline_single_refs(lean)
+    return inlined
 
 
 def _refs(node: Any) -> set[str]:
     """The definitions `node` refers to, at any depth."""
-    if isinstance(node, list):
-        return set().union(*(_refs(item) for item in node))
-    if not isinstance(node, dict):
-        return set()
-    found = set().union(*(_refs(value) for value in node.values()))
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        found.add(ref.rsplit("/", 1)[-1])
-    return found
+    return set(_ref_counts(node))
 
 
 def _leading_to(definitions: dict[str, Any], targets: set[str]) -> set[str]:

@@ -75,10 +75,10 @@ Body = Callable[[Context, dict[str, Any], dict[str, Any]], Awaitable[CallToolRes
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 READ_ANNOTATIONS = ToolAnnotations(read_only_hint=True)
-"""Hints are listed only where they differ from the MCP defaults (or, for
-destructiveHint, where a client must not guess): openWorldHint defaults to
-true, and destructive and idempotent mean something only for tools that
-are not read-only."""
+"""Hints are listed only where they differ from the MCP defaults (readOnly
+false, destructive true, idempotent false, openWorld true) or, for
+destructiveHint, where a client must not guess; destructive and idempotent
+mean something only for tools that are not read-only."""
 
 
 def tool_name(action: Action[Any, Any]) -> str:
@@ -99,11 +99,7 @@ def annotations_for(action: Action[Any, Any]) -> ToolAnnotations:
     if not action.changes_state:
         return READ_ANNOTATIONS
     destructive = action.may_need_confirmation or action.name in OVERWRITING
-    return ToolAnnotations(
-        read_only_hint=False,
-        destructive_hint=destructive,
-        idempotent_hint=False,
-    )
+    return ToolAnnotations(destructive_hint=destructive)
 
 
 def parse(params: type[RequestModel], values: Mapping[str, Any], tool: str) -> Any:

@@ -154,10 +154,13 @@ async def test_explain_cleans_the_jobs_words_in_structured_content(
         assert "\u202e" not in words
         assert "\u200b" not in words
         assert "UNTRUSTED" not in words
-    definitions = listed["jarvice_explain"].output_schema["$defs"]
-    for shape, field in (("BoundedText", "text"), ("Finding", "line")):
-        described = definitions[shape]["properties"][field]["description"]
-        assert described == wording.UNTRUSTED_FIELD
+    schema = listed["jarvice_explain"].output_schema
+    assert schema is not None
+    output = schema["properties"]["output"]["properties"]
+    diagnosis = schema["properties"]["diagnosis"]["properties"]
+    finding = diagnosis["findings"]["items"]["properties"]
+    for field in (output["text"], finding["line"]):
+        assert field["description"] == wording.UNTRUSTED_FIELD
 
 
 async def test_explain_a_queued_job_says_it_has_no_output(harness: Harness) -> None:

@@ -168,6 +168,35 @@ def test_compact_schema_keeps_meaning_and_drops_noise() -> None:
     }
 
 
+def test_compact_schema_writes_a_definition_used_once_in_place() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "once": {"$ref": "#/$defs/Once", "description": "Used here only."},
+            "a": {"$ref": "#/$defs/Twice"},
+            "b": {"items": {"$ref": "#/$defs/Twice"}, "type": "array"},
+        },
+        "$defs": {
+            "Once": {"type": "object", "properties": {"x": {"type": "integer"}}},
+            "Twice": {"type": "string", "pattern": "^x+$", "default": False},
+        },
+    }
+
+    assert compact_schema(schema) == {
+        "type": "object",
+        "properties": {
+            "once": {
+                "type": "object",
+                "properties": {"x": {"type": "integer"}},
+                "description": "Used here only.",
+            },
+            "a": {"$ref": "#/$defs/Twice"},
+            "b": {"items": {"$ref": "#/$defs/Twice"}, "type": "array"},
+        },
+        "$defs": {"Twice": {"type": "string"}},
+    }
+
+
 @pytest.mark.parametrize(
     ("output", "kind"),
     [
