@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -259,40 +260,60 @@ def _resource_principal(runtime: Runtime) -> Any:
         raise ResourceError(str(error)) from None
 
 
+def diagnose_failed_job(
+    number: Annotated[str, Field(description=wording.DIAGNOSE_NUMBER)] = "",
+) -> str:
+    return wording.diagnose_prompt(number.strip() or None)
+
+
+def submit_container_job(
+    image: Annotated[str, Field(description=wording.SUBMIT_IMAGE)],
+    command: Annotated[str, Field(description=wording.SUBMIT_COMMAND)],
+    machine: Annotated[str, Field(description=wording.SUBMIT_MACHINE)] = "",
+    nodes: Annotated[str, Field(description=wording.SUBMIT_NODES)] = "1",
+) -> str:
+    return wording.submit_prompt(image, command, machine.strip() or None, nodes)
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    render: Callable[..., str]
+    title: str
+    description: str
+    samples: tuple[str, ...]
+    """Its text with each kind of argument, for the tools it names."""
+
+
+_PROMPTS = (
+    _Prompt(
+        diagnose_failed_job,
+        wording.DIAGNOSE_TITLE,
+        wording.DIAGNOSE_DESCRIPTION,
+        (wording.diagnose_prompt(None), wording.diagnose_prompt("1")),
+    ),
+    _Prompt(
+        submit_container_job,
+        wording.SUBMIT_TITLE,
+        wording.SUBMIT_DESCRIPTION,
+        (
+            wording.submit_prompt("image", "command", None, "1"),
+            wording.submit_prompt("image", "command", "n0", "1"),
+        ),
+    ),
+)
+
+
 def add_prompts(server: MCPServer[Any], tools: set[str]) -> None:
     """The prompts whose every named tool is among `tools` (the registered
     ones); the names are read from the prompts' own text."""
-    diagnose = wording.diagnose_prompt(None), wording.diagnose_prompt("1")
-    if named_tools(*diagnose) <= tools:
-
-        @server.prompt(
-            name="diagnose_failed_job",
-            title=wording.DIAGNOSE_TITLE,
-            description=wording.DIAGNOSE_DESCRIPTION,
-        )
-        def diagnose_failed_job(
-            number: Annotated[str, Field(description=wording.DIAGNOSE_NUMBER)] = "",
-        ) -> str:
-            return wording.diagnose_prompt(number.strip() or None)
-
-    submit = (
-        wording.submit_prompt("image", "command", None, "1"),
-        wording.submit_prompt("image", "command", "n0", "1"),
-    )
-    if named_tools(*submit) <= tools:
-
-        @server.prompt(
-            name="submit_container_job",
-            title=wording.SUBMIT_TITLE,
-            description=wording.SUBMIT_DESCRIPTION,
-        )
-        def submit_container_job(
-            image: Annotated[str, Field(description=wording.SUBMIT_IMAGE)],
-            command: Annotated[str, Field(description=wording.SUBMIT_COMMAND)],
-            machine: Annotated[str, Field(description=wording.SUBMIT_MACHINE)] = "",
-            nodes: Annotated[str, Field(description=wording.SUBMIT_NODES)] = "1",
-        ) -> str:
-            return wording.submit_prompt(image, command, machine.strip() or None, nodes)
+    for prompt in _PROMPTS:
+        if named_tools(*prompt.samples) <= tools:
+            register = server.prompt(
+                name=prompt.render.__name__,
+                title=prompt.title,
+                description=prompt.description,
+            )
+            register(prompt.render)
 
 
 _TOOL_NAME = re.compile(r"\bjarvice_[a-z]+\b")

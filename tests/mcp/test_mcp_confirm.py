@@ -392,40 +392,33 @@ async def test_an_answered_round_sent_again_runs_nothing_more(harness: Harness) 
     assert endpoints(harness.sandbox).count("signal") == 1
 
 
+@pytest.mark.parametrize(
+    ("tool", "extra", "then", "shown"),
+    [
+        ("jarvice_terminate", {}, None, "TERMINATED"),
+        ("jarvice_signal", {"signal": 10}, "COMPLETED", "COMPLETED"),
+    ],
+)
 async def test_a_replica_asks_again_when_the_job_moved_on_since_the_question(
-    harness: Harness,
+    harness: Harness, tool: str, extra: dict[str, Any], then: str | None, shown: str
 ) -> None:
-    """Replaying an answered terminate on another replica: the job is no
-    longer as the question showed it, so the person is asked again."""
+    """Replaying an answered round on another replica after the job changed
+    (terminated by the round itself, or ended): it is not as the question
+    showed it, so the person is asked again."""
     number = await running_job(harness)
-    arguments = {"number": number}
+    arguments = {"number": number, **extra}
     asker, replica = harness.server(state_keys=KEYS), harness.server(state_keys=KEYS)
 
-    asked, answers = await first_round(asker, "jarvice_terminate", arguments)
-    await answer_round(asker, "jarvice_terminate", arguments, asked, answers)
-    replayed = await answer_round(
-        replica, "jarvice_terminate", arguments, asked, answers
-    )
+    asked, answers = await first_round(asker, tool, arguments)
+    await answer_round(asker, tool, arguments, asked, answers)
+    if then:
+        harness.sandbox.set_status(number, then)
+    replayed = await answer_round(replica, tool, arguments, asked, answers)
 
     assert isinstance(replayed, InputRequiredResult)
-    assert "TERMINATED" in question_of(replayed)
-    assert endpoints(harness.sandbox).count("terminate") == 1
-
-
-async def test_a_replica_asks_again_for_a_signal_to_a_job_that_ended(
-    harness: Harness,
-) -> None:
-    number = await running_job(harness)
-    arguments = {"number": number, "signal": 10}
-    asker, replica = harness.server(state_keys=KEYS), harness.server(state_keys=KEYS)
-
-    asked, answers = await first_round(asker, "jarvice_signal", arguments)
-    await answer_round(asker, "jarvice_signal", arguments, asked, answers)
-    harness.sandbox.set_status(number, "COMPLETED")
-    replayed = await answer_round(replica, "jarvice_signal", arguments, asked, answers)
-
-    assert isinstance(replayed, InputRequiredResult)
-    assert endpoints(harness.sandbox).count("signal") == 1
+    assert shown in question_of(replayed)
+    action = tool.removeprefix("jarvice_")
+    assert endpoints(harness.sandbox).count(action) == 1
 
 
 async def test_no_replica_accepts_an_answered_round_after_the_state_ttl(
