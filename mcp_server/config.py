@@ -15,7 +15,6 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jarvice_tools.actions import TOOLSETS
-from mcp_server.confirm import STATE_TTL
 
 __all__ = ["LOOPBACK_HOSTS", "ServerConfig"]
 
@@ -61,12 +60,6 @@ class ServerConfig(BaseSettings):
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     state_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
-    state_ttl: float = Field(
-        default=STATE_TTL,
-        ge=10,
-        le=600,
-        description="Seconds a person has to answer a 2026-07-28 confirmation.",
-    )
     max_output_lines: int = Field(default=100, ge=1, le=100_000)
     max_output_bytes: int = Field(default=16_000, ge=1_000, le=10_000_000)
     max_list_items: int = Field(default=50, ge=1, le=10_000)

@@ -54,8 +54,9 @@ __all__ = [
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
 STATE_TTL = 120.0
-"""Seconds a sealed requestState is valid by default: time enough to read a
-short question and answer it (the SDK's default is 600)."""
+"""Seconds a sealed requestState is valid: time enough to read a short
+question and answer it (the SDK's default is 600), and the longest another
+replica would accept an answered round again."""
 
 
 class ConfirmAnswer(BaseModel):

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from jarvice_tools.actions import ACTIONS, Action, Guard
 from jarvice_tools.actions.base import problems_from
 from mcp_server import wording
-from mcp_server.confirm import SingleUseStates, mask_tokens
+from mcp_server.confirm import STATE_TTL, SingleUseStates, mask_tokens
 from mcp_server.extras import (
     EXTRA_TOOLSET,
     add_prompts,
@@ -159,15 +159,15 @@ def build_server(runtime: Runtime) -> JarviceMCPServer:
 
 def _state_security(runtime: Runtime) -> RequestStateSecurity:
     """Sealed confirmation state: the shared keys (or one for this process),
-    each state opened once here and only within `state_ttl`."""
+    each state opened once here and only within `STATE_TTL`."""
     config = runtime.config
     keys = [key.get_secret_value() for key in config.state_keys]
     codec = SingleUseStates(
         keys or [secrets.token_bytes(32)],
-        ttl=config.state_ttl,
+        ttl=STATE_TTL,
         clock=lambda: runtime.now(),
     )
-    return RequestStateSecurity(codec=codec, ttl=config.state_ttl)
+    return RequestStateSecurity(codec=codec, ttl=STATE_TTL)
 
 
 def _url_host(host: str) -> str:

@@ -23,7 +23,7 @@ from mcp.types import (
 from jarvice_tools.actions import registry as act
 from jarvice_tools.guards import ConfirmationPreview
 from mcp_server import wording
-from mcp_server.confirm import ConfirmationTokens, TokenRefused
+from mcp_server.confirm import STATE_TTL, ConfirmationTokens, TokenRefused
 from mcp_server.server import JarviceMCPServer, build_server
 from tests.mcp.mcp_harness import Harness, connect, endpoints, running_job, text_of
 
@@ -429,7 +429,7 @@ async def test_no_replica_accepts_an_answered_round_after_the_state_ttl(
     asker = harness.server(state_keys=KEYS)
     later = harness.runtime(state_keys=KEYS)
     replica = build_server(later)
-    assert later.config.state_ttl == 120
+    assert STATE_TTL == 120
 
     asked, answers = await first_round(asker, "jarvice_signal", arguments)
     await answer_round(asker, "jarvice_signal", arguments, asked, answers)
