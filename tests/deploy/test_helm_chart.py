@@ -260,6 +260,32 @@ def test_a_single_replica_still_gets_a_pdb_that_lets_it_be_drained(
     }
 
 
+@pytest.mark.parametrize("affinity", ["None", "ClientIP"])
+def test_the_mcp_service_can_keep_each_client_on_one_pod(
+    affinity: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    """ClientIP affinity is how an operator makes an answered confirmation
+    single use across replicas (docs/mcp.md, replicas)."""
+    values = copy.deepcopy(SCENARIOS["mcp-only"])
+    values["mcp"].setdefault("service", {})["sessionAffinity"] = affinity
+    jsonschema.validate(merged(values), SCHEMA)
+
+    service = by_kind(manifests(values), "Service")["mcp"]
+
+    assert service["spec"]["sessionAffinity"] == affinity
+    kubernetes_validate.validate(service, KUBERNETES_VERSION, strict=True)
+    default = by_kind(rendered["mcp-only"], "Service")["mcp"]
+    assert default["spec"]["sessionAffinity"] == "None"
+
+
+def test_the_values_schema_refuses_an_unknown_session_affinity() -> None:
+    values = merged(SCENARIOS["mcp-only"])
+    values["mcp"]["service"]["sessionAffinity"] = "Cookie"
+
+    with pytest.raises(jsonschema.ValidationError, match="Cookie"):
+        jsonschema.validate(values, SCHEMA)
+
+
 PRIVATE_CA = {
     "extraEnv": [
         {"name": "SSL_CERT_FILE", "value": "/etc/jarvice-ca/ca.crt"},
