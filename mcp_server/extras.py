@@ -167,8 +167,10 @@ EXPLAIN_UNTRUSTED = (("BoundedText", "text"), ("Finding", "line"))
 
 def _cleaned(explanation: JobExplanation) -> JobExplanation:
     """The explanation with the job's own words cleaned as framed text is
-    (structured content is not framed)."""
-    update: dict[str, Any] = {}
+    (structured content is not framed), and its advice naming MCP tools
+    where the tool layer names actions."""
+    notes = [wording.tool_names(note) for note in explanation.notes]
+    update: dict[str, Any] = {"notes": notes}
     output, diagnosis = explanation.output, explanation.diagnosis
     if output is not None:
         text = wording.clean_untrusted(output.text)
@@ -178,7 +180,10 @@ def _cleaned(explanation: JobExplanation) -> JobExplanation:
             finding.model_copy(update={"line": wording.clean_untrusted(finding.line)})
             for finding in diagnosis.findings
         ]
-        update["diagnosis"] = diagnosis.model_copy(update={"findings": findings})
+        steps = [wording.tool_names(step) for step in diagnosis.next_steps]
+        update["diagnosis"] = diagnosis.model_copy(
+            update={"findings": findings, "next_steps": steps}
+        )
     return explanation.model_copy(update=update)
 
 

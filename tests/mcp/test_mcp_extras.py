@@ -110,8 +110,11 @@ async def test_explain_a_failed_job_says_what_went_wrong(
     assert diagnosis["findings"][0]["kind"] == "missing file"
     assert "FileNotFoundError" in diagnosis["findings"][0]["line"]
     assert data["output_source"] == "output"
+    assert any("jarvice_vault" in step for step in diagnosis["next_steps"])
     text = text_of(result)
     assert "What went wrong:" in text
+    assert "list it with jarvice_vault" in text
+    assert "the vault action" not in text
     assert framed(text)
 
 
