@@ -47,6 +47,12 @@ BATCH = {
 }
 
 
+def as_admin(client: JarviceClient) -> JarviceClient:
+    """The same client acting for its caller marked as an administrator."""
+    assert client.caller is not None
+    return client.for_caller(client.caller.model_copy(update={"admin": True}))
+
+
 def form_of(request: httpx.Request) -> dict[str, list[str]]:
     return parse_qs(request.content.decode(), keep_blank_values=True)
 
@@ -128,7 +134,7 @@ async def test_billing_and_audit_take_typed_keywords(
     client: JarviceClient, script: ScriptedTransport
 ) -> None:
     script.plan(text_answer("a,b\n1,2\n"), text_answer("one line\n"))
-    admin = client.for_caller(client.caller.model_copy(update={"admin": True}))  # type: ignore[union-attr]
+    admin = as_admin(client)
 
     await admin.billing(timeperiod="last", zone="us-east", machtypes=("n0", "n3"))
     await admin.audit(quser="alice", category="job", lines=5)
@@ -146,7 +152,7 @@ async def test_false_flags_are_left_out_and_lists_are_comma_joined(
     client: JarviceClient, script: ScriptedTransport
 ) -> None:
     script.plan(text_answer("png"), text_answer("a,b\n1,2\n"))
-    admin = client.for_caller(client.caller.model_copy(update={"admin": True}))  # type: ignore[union-attr]
+    admin = as_admin(client)
 
     with pytest.raises(MalformedResponse):
         await client.screenshot(3, emphatic=False)
@@ -173,7 +179,7 @@ async def test_empty_filters_are_left_out_of_the_request(
     client: JarviceClient, script: ScriptedTransport, filters: dict[str, object]
 ) -> None:
     script.plan(text_answer("a,b\n1,2\n"))
-    admin = client.for_caller(client.caller.model_copy(update={"admin": True}))  # type: ignore[union-attr]
+    admin = as_admin(client)
 
     await admin.run(get_action("billing"), {"timeperiod": "last", **filters})
 
@@ -436,7 +442,7 @@ async def test_text_png_and_csv_are_decoded_by_kind(
     client: JarviceClient, script: ScriptedTransport
 ) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-    admin = client.for_caller(client.caller.model_copy(update={"admin": True}))  # type: ignore[union-attr]
+    admin = as_admin(client)
     script.plan(
         text_answer("line 1\nline 2"),
         httpx.Response(200, content=png, headers={"Content-Type": "image/png"}),
